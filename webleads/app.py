@@ -1,0 +1,152 @@
+"""The composition root: ``create_app(settings)`` builds every part from explicit
+arguments; nothing is read from the environment here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy.engine import Engine
+
+from webleads.collect.endpoint import Receive, Scope, Send, make_collect, make_pixel, make_tag
+from webleads.db.engine import create_engine
+from webleads.db.salts import SaltBook
+from webleads.enrich.pipeline import build_pipeline
+from webleads.ingest import Ingest
+from webleads.metrics import Metrics
+from webleads.networks.resolver import (
+    ChainResolver,
+    MmdbAsnResolver,
+    NetworkResolver,
+    NullResolver,
+    RangesResolver,
+    cached,
+)
+from webleads.settings import DEFAULT_SECRET, Settings, load_settings
+from webleads.sites import SiteBook
+from webleads.writer import Writer
+
+log = logging.getLogger("webleads")
+
+
+def make_resolver(settings: Settings) -> NetworkResolver:
+    """The configured resolvers, in precedence order (ranges before the ASN file)."""
+    chain: list[NetworkResolver] = []
+    if settings.network_ranges:
+        chain.append(RangesResolver.from_csv(settings.network_ranges))
+    if settings.asn_database:
+        chain.append(MmdbAsnResolver(settings.asn_database))
+    if not chain:
+        return NullResolver()
+    return cached(chain[0] if len(chain) == 1 else ChainResolver(chain))
+
+
+class WebleadsApp:
+    """The ASGI application: the hit path on raw ASGI, the rest on FastAPI."""
+
+    def __init__(self, settings: Settings, *, engine: Engine | None = None,
+                 resolver: NetworkResolver | None = None) -> None:
+        if settings.secret_key == DEFAULT_SECRET:
+            log.warning("WEBLEADS_SECRET_KEY is not set: set a long random value in production")
+        self.settings = settings
+        self.engine = engine or create_engine(settings.database_url,
+                                              sqlite_synchronous=settings.sqlite_synchronous)
+        self.metrics = Metrics()
+        self.sites = SiteBook(self.engine)
+        self.pipeline = build_pipeline(
+            resolver=resolver or make_resolver(settings), salt_for=SaltBook(self.engine),
+            secret_key=settings.secret_key, country_database=settings.country_database,
+        )
+        self.writer = Writer(self.engine, self.metrics, batch_max=settings.writer_batch_max,
+                             delay=settings.writer_delay_ms / 1000,
+                             queue_max=settings.writer_queue_max)
+        self.ingest = Ingest(sites=self.sites, pipeline=self.pipeline, writer=self.writer,
+                             metrics=self.metrics, trusted_proxies=settings.trusted_networks,
+                             quarantine_max_payload=settings.quarantine_max_payload)
+        self._routes = {
+            "/api/collect": make_collect(self.ingest, settings.collect_max_body),
+            "/p.gif": make_pixel(self.ingest),
+            "/wl.js": make_tag(),
+        }
+        self.api = self._build_api()
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self.sites.reload()
+            self.writer.start()
+            self._started = True
+
+    def stop(self) -> None:
+        if self._started:
+            self.writer.stop()
+            self._started = False
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[WebleadsApp]:
+        """Start the writer for in-process use (tests, ``webleads demo``)."""
+        self.start()
+        try:
+            yield self
+        finally:
+            await asyncio.to_thread(self.stop)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            handler = self._routes.get(scope["path"])
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        await self.api(scope, receive, send)
+
+    def _build_api(self) -> FastAPI:
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await asyncio.to_thread(self.start)
+            try:
+                yield
+            finally:
+                await asyncio.to_thread(self.stop)
+
+        api = FastAPI(title="webleads-tracker", lifespan=lifespan, docs_url="/api/docs",
+                      openapi_url="/api/openapi.json", redoc_url=None)
+
+        @api.get("/healthz", include_in_schema=False)
+        async def healthz() -> dict[str, str]:
+            return {"status": "ok"}
+
+        @api.get("/readyz", include_in_schema=False, response_model=None)
+        async def readyz() -> JSONResponse:
+            try:
+                await asyncio.to_thread(self._ping)
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready
+                return JSONResponse({"status": "unavailable", "detail": str(exc)[:200]}, 503)
+            if not self._started:
+                return JSONResponse({"status": "starting"}, 503)
+            return JSONResponse({"status": "ready", "writer_queue": self.writer.pending})
+
+        @api.get("/metrics", include_in_schema=False)
+        async def metrics() -> PlainTextResponse:
+            return PlainTextResponse(self.metrics.render(),
+                                     media_type="text/plain; version=0.0.4")
+
+        return api
+
+    def _ping(self) -> None:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+
+def create_app(settings: Settings, **parts: Any) -> WebleadsApp:
+    return WebleadsApp(settings, **parts)
+
+
+def app_from_env() -> WebleadsApp:
+    """Factory for ``uvicorn --factory`` (used by ``webleads serve --workers N``)."""
+    return create_app(load_settings())

@@ -1,0 +1,233 @@
+"""The ``webleads`` command: serve, migrate, site, hits, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from webleads.db import reads
+from webleads.db.engine import create_engine, read_only
+from webleads.db.migrate import current_revision, upgrade
+from webleads.i18n import t
+from webleads.model import PageGroupRule
+from webleads.settings import Settings, load_settings
+from webleads.sites import SiteError, create_site, snippet
+
+app = typer.Typer(no_args_is_help=True, add_completion=False,
+                  help="webleads-tracker: which organisations visit your site.")
+site_app = typer.Typer(no_args_is_help=True, help="Tracked websites.")
+app.add_typer(site_app, name="site")
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except Exception as exc:  # pydantic's ValidationError names the variable
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _migrate(settings: Settings) -> str:
+    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        upgrade(engine)
+        return current_revision(engine) or "-"
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    settings = _settings()
+    revision = _migrate(settings)
+    out.print(t(settings.lang, "migrated", revision=revision,
+                url=_safe_url(settings.database_url)))
+
+
+def _safe_url(url: str) -> str:
+    import sqlalchemy as sa
+
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes.")] = 1,
+) -> None:
+    """Migrate the database, then serve the tag, collect endpoint and dashboard."""
+    import uvicorn
+
+    settings = _settings()
+    _migrate(settings)
+    out.print(t(settings.lang, "serving", host=host, port=port))
+    common: dict[str, Any] = dict(host=host, port=port, loop="uvloop", http="httptools",
+                                  proxy_headers=False, access_log=False,
+                                  log_level=settings.log_level, timeout_graceful_shutdown=10)
+    if workers == 1:
+        from webleads.app import create_app
+
+        uvicorn.run(create_app(settings), **common)
+    else:
+        uvicorn.run("webleads.app:app_from_env", factory=True, workers=workers, **common)
+
+
+def _page_groups(values: list[str], lang: str) -> list[PageGroupRule]:
+    rules = []
+    for value in values:
+        name, sep, pattern = value.partition("=")
+        if not sep or not name.strip() or not pattern.strip():
+            err.print(t(lang, "page_group_error", value=value))
+            raise typer.Exit(2)
+        rules.append(PageGroupRule(name.strip(), pattern.strip()))
+    return rules
+
+
+@site_app.command("add")
+def site_add(
+    name: Annotated[str, typer.Argument(help="A name for the site.")],
+    domain: Annotated[str, typer.Option(help="The site's domain; its sub-domains are "
+                                        "allowed to send hits too.")],
+    origin: Annotated[list[str] | None, typer.Option(help="Another allowed origin "
+                      "(scheme://host[:port]); repeatable.")] = None,
+    timezone: Annotated[str, typer.Option(help="Time zone of the site's reports.")] = "UTC",
+    ignore: Annotated[list[str] | None, typer.Option(help="A network (CIDR) whose visits are "
+                      "ignored, e.g. your offices; repeatable.")] = None,
+    page_group: Annotated[list[str] | None, typer.Option(help="NAME=/path/glob: pages of a "
+                          "product range; repeatable.")] = None,
+    cookieless: Annotated[bool, typer.Option(help="Store nothing in browsers (daily-salted "
+                          "hash instead of a visitor id).")] = False,
+    respect_dnt: Annotated[bool, typer.Option(help="Ignore visitors sending Do-Not-Track or "
+                           "Global Privacy Control.")] = True,
+    store_ip: Annotated[bool, typer.Option(help="Also store raw IP addresses (off: only "
+                        "truncated or hashed).")] = False,
+    ip_mode: Annotated[str, typer.Option(help="Stored IP form: truncate or hash.")] = "truncate",
+    workspace: Annotated[str, typer.Option(help="Workspace of the site.")] = "default",
+    base_url: Annotated[str, typer.Option(help="Public URL of this server, for the "
+                        "snippet.")] = "http://localhost:8000",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create a site; print its public key and the tag snippet to paste."""
+    settings = _settings()
+    if ip_mode not in ("truncate", "hash"):
+        err.print(t(settings.lang, "site_error", error="--ip-mode: truncate or hash"))
+        raise typer.Exit(2)
+    _migrate(settings)
+    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        made = create_site(
+            engine, name, domain, origins=origin or [], timezone=timezone,
+            ignored_networks=ignore or [], page_groups=_page_groups(page_group or [],
+                                                                     settings.lang),
+            identity_mode="cookieless" if cookieless else "cookie", respect_dnt=respect_dnt,
+            store_raw_ip=store_ip, ip_mode=ip_mode,  # type: ignore[arg-type]
+            workspace=workspace,
+        )
+    except SiteError as exc:
+        err.print(t(settings.lang, "site_error", error=exc))
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    site = made.site
+    tag = snippet(site, base_url)
+    if as_json:
+        print(json.dumps({"key": site.key, "secret": made.secret, "id": site.id,
+                          "name": site.name, "domain": site.domain, "snippet": tag}))
+        return
+    out.print(t(settings.lang, "site_created", name=site.name))
+    out.print(t(settings.lang, "site_key", key=site.key))
+    out.print(t(settings.lang, "site_secret", secret=made.secret))
+    out.print(t(settings.lang, "site_snippet", domain=site.domain))
+    print(tag)
+
+
+@site_app.command("list")
+def site_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the sites."""
+    settings = _settings()
+    _migrate(settings)
+    from webleads.db.sites import load_sites
+
+    engine = create_engine(settings.database_url)
+    with read_only(engine) as conn, conn.begin():
+        sites = load_sites(conn)
+    engine.dispose()
+    if as_json:
+        print(json.dumps([{"key": s.key, "name": s.name, "domain": s.domain,
+                           "identity_mode": s.identity_mode} for s in sites]))
+        return
+    if not sites:
+        out.print(t(settings.lang, "sites_none"))
+        return
+    table = Table("key", "name", "domain", "mode")
+    for s in sites:
+        table.add_row(s.key, s.name, s.domain, s.identity_mode)
+    out.print(table)
+
+
+@app.command()
+def hits(
+    site: Annotated[str, typer.Option(help="Public key of the site.")],
+    last: Annotated[int, typer.Option(min=1, max=10_000, help="How many hits.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+) -> None:
+    """Show the latest stored hits of a site with their enrichment."""
+    settings = _settings()
+    _migrate(settings)
+    from webleads.db.sites import site_by_key
+
+    engine = create_engine(settings.database_url)
+    with read_only(engine) as conn, conn.begin():
+        found = site_by_key(conn, site)
+        if found is None:
+            err.print(t(settings.lang, "unknown_site", key=site))
+            raise typer.Exit(1)
+        rows = reads.latest_hits(conn, found.id, limit=last)
+        dropped = reads.drop_totals(conn, found.id)
+    engine.dispose()
+    if as_json:
+        print(json.dumps([{k: _plain(v) for k, v in row.items()} for row in rows]))
+        return
+    if not rows:
+        out.print(t(settings.lang, "hits_none", drops=dropped or 0))
+        return
+    table = Table("time (UTC)", "type", "url", "organisation / network", "country",
+                  "device", "source", "group")
+    for row in rows:
+        org = row["org_name"] or row["as_org"] or ""
+        if row["network_category"]:
+            org = f"{org} ({row['network_category']})".strip()
+        table.add_row(
+            row["ts"].strftime("%Y-%m-%d %H:%M:%S"), row["type"], _short(row["url"]), org,
+            row["country"] or "", " ".join(filter(None, [row["browser"], row["os"],
+                                                        row["device_type"]])),
+            " ".join(filter(None, [row["source_class"], row["source_name"]])),
+            row["page_group"] or "",
+        )
+    out.print(table)
+
+
+def _short(url: str, width: int = 60) -> str:
+    return url if len(url) <= width else url[: width - 1] + "…"
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""HTTP edge for hits: the collect endpoint, the pixel and the tag (raw ASGI)."""

@@ -1,0 +1,158 @@
+"""Raw ASGI handlers of the hit path: POST /api/collect, GET /p.gif, GET /wl.js.
+
+They translate and nothing more: read the body (bounded), call ``Ingest``, write the
+response.  No framework sits on this path: a FastAPI route with a pydantic body
+costs about six times a bare ASGI route on this kind of machine.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+
+from webleads.collect.wire import Rejection
+from webleads.ingest import Ingest, Outcome, Request
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+_json = msgspec.json.Encoder()
+GIF = (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00"
+       b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+
+def _headers(scope: Scope) -> dict[bytes, bytes]:
+    return {k.lower(): v for k, v in scope["headers"]}
+
+
+def _peer(scope: Scope) -> str | None:
+    client = scope.get("client")
+    return client[0] if client else None
+
+
+async def _respond(send: Send, status: int, body: bytes, content_type: bytes,
+                   extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()),
+               (b"cache-control", b"no-store")]
+    if extra:
+        headers += extra
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _cors(headers: dict[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+    origin = headers.get(b"origin")
+    if origin is None:
+        return []
+    return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
+
+
+async def _send_outcome(send: Send, outcome: Outcome, headers: dict[bytes, bytes]) -> None:
+    extra = _cors(headers) + [(k.lower().encode(), v.encode()) for k, v in outcome.headers]
+    await _respond(send, outcome.status, _json.encode(outcome.body), b"application/json", extra)
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
+    """The body, and whether it fit in ``limit`` (the kept part is capped at limit + 1)."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        more = message.get("more_body", False)
+        if size <= limit:
+            chunks.append(chunk)
+        size += len(chunk)
+    body = b"".join(chunks)
+    return body[: limit + 1], size <= limit
+
+
+def make_collect(ingest: Ingest, max_body: int) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    async def collect(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        method = scope["method"]
+        if method == "OPTIONS":  # CORS preflight of clients that send application/json
+            await _respond(send, 204, b"", b"text/plain", _cors(headers) + [
+                (b"access-control-allow-methods", b"POST"),
+                (b"access-control-allow-headers", b"content-type, authorization"),
+                (b"access-control-max-age", b"86400")])
+            return
+        if method != "POST":
+            body = _json.encode({"error": "method_not_allowed", "detail": "use POST"})
+            await _respond(send, 405, body, b"application/json", [(b"allow", b"POST, OPTIONS")])
+            return
+        declared = headers.get(b"content-length")
+        body, fits = await _read_body(receive, max_body)
+        req = Request(body=body, headers=headers, peer=_peer(scope))
+        if not fits or (declared is not None and declared.isdigit() and int(declared) > max_body):
+            outcome = await ingest.reject(req, Rejection(
+                413, "body_too_large", f"the body exceeds {max_body} bytes"))
+        else:
+            outcome = await ingest.collect(req)
+        await _send_outcome(send, outcome, headers)
+
+    return collect
+
+
+def make_pixel(ingest: Ingest) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """GET /p.gif?site=KEY[&url=&r=&t=]: a page view without JavaScript.
+
+    The page URL defaults to the Referer header (what a <noscript> image sends).
+    The query is turned into the same JSON a tag sends and validated the same way.
+    """
+
+    async def pixel(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                               keep_blank_values=True))
+        url = query.get("url") or headers.get(b"referer", b"").decode("latin-1")
+        hit = {"site": query.get("site", ""), "type": "pageview", "url": url,
+               "referrer": query.get("r", ""), "title": query.get("t", "")}
+        req = Request(body=_json.encode(hit), headers={**headers, b"content-type": b""},
+                      peer=_peer(scope), endpoint="pixel")
+        outcome = await ingest.collect(req)
+        if outcome.status == 202:
+            await _respond(send, 200, GIF, b"image/gif")
+        else:
+            await _send_outcome(send, outcome, headers)
+
+    return pixel
+
+
+def make_tag() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    """GET /wl.js: the readable tag, gzipped when the browser accepts it."""
+    raw = resources.files("webleads.collect").joinpath("static/wl.js").read_bytes()
+    packed = gzip.compress(raw, 9, mtime=0)
+    etag = b'"' + hashlib.sha256(raw).hexdigest()[:16].encode() + b'"'
+
+    async def tag(scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _headers(scope)
+        common = [(b"content-type", b"application/javascript; charset=utf-8"),
+                  (b"cache-control", b"public, max-age=3600"), (b"etag", etag),
+                  (b"vary", b"Accept-Encoding"),
+                  (b"access-control-allow-origin", b"*")]
+        if headers.get(b"if-none-match") == etag:
+            await send({"type": "http.response.start", "status": 304, "headers": common})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = raw
+        if b"gzip" in headers.get(b"accept-encoding", b""):
+            body = packed
+            common.append((b"content-encoding", b"gzip"))
+        common.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": common})
+        await send({"type": "http.response.body",
+                    "body": b"" if scope["method"] == "HEAD" else body})
+
+    return tag

@@ -1,0 +1,1 @@
+"""Storage: one schema (``schema.py``), engines for SQLite and PostgreSQL, query modules."""

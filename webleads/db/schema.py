@@ -1,0 +1,228 @@
+"""The one schema, shared by SQLite and PostgreSQL.
+
+Alembic migrations in ``migrations/versions`` build exactly this; a test compares a
+migrated database with this metadata on both engines.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timestamps stored in UTC; always read back as aware UTC datetimes.
+
+    SQLite keeps no time zone and returns naive values: they are UTC by construction.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # rowid on SQLite
+
+workspaces = sa.Table(
+    "workspaces", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+sites = sa.Table(
+    "sites", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace_id", Id, sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("key", sa.String(64), nullable=False, unique=True),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("domain", sa.String(253), nullable=False),
+    sa.Column("origins", sa.JSON(), nullable=False),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("ignored_networks", sa.JSON(), nullable=False),
+    sa.Column("page_groups", sa.JSON(), nullable=False),
+    sa.Column("identity_mode", sa.String(16), nullable=False),
+    sa.Column("respect_dnt", sa.Boolean(), nullable=False),
+    sa.Column("store_raw_ip", sa.Boolean(), nullable=False),
+    sa.Column("ip_mode", sa.String(16), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Daily salts of cookieless visitor hashes: a new random salt each day, and old ones
+# deleted, so yesterday's hashes cannot be recomputed.
+salts = sa.Table(
+    "salts", metadata,
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("salt", sa.LargeBinary(32), nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace_id", Id, sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("org_key", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("domain", sa.String(253)),
+    sa.Column("asn", sa.BigInteger()),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(2)),
+    sa.Column("visits", sa.BigInteger(), nullable=False),
+    sa.Column("pageviews", sa.BigInteger(), nullable=False),
+    sa.Column("engaged_ms", sa.BigInteger(), nullable=False),
+    sa.Column("first_seen", UTCDateTime(), nullable=False),
+    sa.Column("last_seen", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_id", "org_key"),
+)
+
+contacts = sa.Table(
+    "contacts", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace_id", Id, sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("domain", sa.String(253), nullable=False),
+    sa.Column("traits", sa.JSON()),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id")),
+    sa.Column("first_seen", UTCDateTime(), nullable=False),
+    sa.Column("last_seen", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("workspace_id", "email"),
+)
+
+visitors = sa.Table(
+    "visitors", metadata,
+    sa.Column("site_id", Id, sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("first_seen", UTCDateTime(), nullable=False),
+    sa.Column("last_seen", UTCDateTime(), nullable=False),
+    sa.Column("session_id", Id),
+    sa.Column("session_campaign", sa.String(300)),
+    sa.Column("contact_id", Id, sa.ForeignKey("contacts.id")),
+)
+
+sessions = sa.Table(
+    "sessions", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("site_id", Id, sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("visitor_key", sa.String(64), nullable=False),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id")),
+    sa.Column("contact_id", Id, sa.ForeignKey("contacts.id")),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("last_seen", UTCDateTime(), nullable=False),
+    sa.Column("hits", sa.Integer(), nullable=False),
+    sa.Column("pageviews", sa.Integer(), nullable=False),
+    sa.Column("engaged_ms", sa.BigInteger(), nullable=False),
+    sa.Column("entry_url", sa.Text(), nullable=False),
+    sa.Column("referrer", sa.Text(), nullable=False),
+    sa.Column("source_class", sa.String(16)),
+    sa.Column("source_name", sa.String(253)),
+    sa.Column("utm_source", sa.String(200)),
+    sa.Column("utm_medium", sa.String(200)),
+    sa.Column("utm_campaign", sa.String(200)),
+    sa.Column("click_id_kind", sa.String(16)),
+    sa.Column("country", sa.String(2)),
+    sa.Column("device_type", sa.String(16)),
+    sa.Column("browser", sa.String(64)),
+    sa.Column("os", sa.String(64)),
+    sa.Column("network_category", sa.String(16)),
+    sa.Index(None, "site_id", "started_at"),
+    sa.Index(None, "site_id", "visitor_key"),
+    sa.Index(None, "account_id"),
+)
+
+hits = sa.Table(
+    "hits", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("site_id", Id, sa.ForeignKey("sites.id"), nullable=False),
+    sa.Column("session_id", Id, sa.ForeignKey("sessions.id"), nullable=False),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id")),
+    sa.Column("contact_id", Id, sa.ForeignKey("contacts.id")),
+    sa.Column("visitor_key", sa.String(64), nullable=False),
+    sa.Column("ts", UTCDateTime(), nullable=False),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("referrer", sa.Text(), nullable=False),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("name", sa.String(200)),
+    sa.Column("props", sa.JSON()),
+    sa.Column("engaged_ms", sa.Integer(), nullable=False),
+    sa.Column("ip", sa.String(45)),  # raw address: NULL unless the site stores raw IPs
+    sa.Column("ip_anon", sa.String(64)),
+    sa.Column("asn", sa.BigInteger()),
+    sa.Column("as_org", sa.String(300)),
+    sa.Column("org_name", sa.String(300)),
+    sa.Column("network_category", sa.String(16)),
+    sa.Column("network_confidence", sa.Float()),
+    sa.Column("country", sa.String(2)),
+    sa.Column("browser", sa.String(64)),
+    sa.Column("browser_version", sa.String(32)),
+    sa.Column("os", sa.String(64)),
+    sa.Column("device_type", sa.String(16)),
+    sa.Column("source_class", sa.String(16)),
+    sa.Column("source_name", sa.String(253)),
+    sa.Column("utm_source", sa.String(200)),
+    sa.Column("utm_medium", sa.String(200)),
+    sa.Column("utm_campaign", sa.String(200)),
+    sa.Column("utm_term", sa.String(200)),
+    sa.Column("utm_content", sa.String(200)),
+    sa.Column("click_id_kind", sa.String(16)),
+    sa.Column("click_id", sa.String(200)),
+    sa.Column("page_group", sa.String(100)),
+    sa.Index(None, "site_id", "ts"),
+    sa.Index(None, "session_id"),
+    sa.Index(None, "account_id", "ts"),
+)
+
+# Valid hits that were not stored, counted per site, day (site's time zone) and reason.
+drops = sa.Table(
+    "drops", metadata,
+    sa.Column("site_id", Id, sa.ForeignKey("sites.id"), primary_key=True),
+    sa.Column("day", sa.Date(), primary_key=True),
+    sa.Column("reason", sa.String(32), primary_key=True),
+    sa.Column("count", sa.BigInteger(), nullable=False),
+)
+
+# Rejected requests (4xx), with the raw payload capped in size: nothing silently lost.
+quarantine = sa.Table(
+    "quarantine", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.Column("endpoint", sa.String(32), nullable=False),
+    sa.Column("status", sa.Integer(), nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("field", sa.String(200)),
+    sa.Column("detail", sa.Text(), nullable=False),
+    sa.Column("site_key", sa.String(64)),
+    sa.Column("content_type", sa.String(200)),
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("payload", sa.LargeBinary(), nullable=False),
+    sa.Index(None, "received_at"),
+)

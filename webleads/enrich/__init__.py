@@ -1,0 +1,1 @@
+"""Enrichment: ordered ``drop_*`` / ``put_*`` steps over immutable values (pipeline.py)."""

@@ -1,0 +1,201 @@
+"""The collect use case: a request's bytes -> validated hits -> pipeline -> writer.
+
+HTTP handlers (collect/endpoint.py) translate requests into calls here and
+``Outcome`` values back into responses; nothing here knows about ASGI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import zoneinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from webleads.collect.client_ip import Net, client_ip
+from webleads.collect.wire import Rejection, WireHit, decode, hit_time, valid_email
+from webleads.enrich.pipeline import Pipeline
+from webleads.metrics import Metrics
+from webleads.model import Client, Drop, Hit, Site
+from webleads.sites import SiteBook, check_secret, origin_allowed
+from webleads.writer import Writer, WriterUnavailable
+
+log = logging.getLogger("webleads.ingest")
+
+ACCEPTED_TYPES = ("", "text/plain", "application/json", "application/csp-report")
+RETRY_AFTER = "2"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: int
+    body: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    body: bytes
+    headers: dict[bytes, bytes]  # lower-case names
+    peer: str | None
+    endpoint: str = "collect"
+    received: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class Ingest:
+    def __init__(self, *, sites: SiteBook, pipeline: Pipeline, writer: Writer, metrics: Metrics,
+                 trusted_proxies: tuple[Net, ...] = (), quarantine_max_payload: int = 16384,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.sites = sites
+        self.pipeline = pipeline
+        self.writer = writer
+        self.metrics = metrics
+        self._trusted = trusted_proxies
+        self._cap = quarantine_max_payload
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    async def collect(self, req: Request) -> Outcome:
+        ctype = req.headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1")
+        if ctype.lower() not in ACCEPTED_TYPES:
+            return await self.reject(req, Rejection(
+                415, "unsupported_media_type", "send JSON as text/plain or application/json"))
+        decoded = decode(req.body)
+        if isinstance(decoded, Rejection):
+            return await self.reject(req, decoded)
+        return await self.accept(req, decoded)
+
+    async def accept(self, req: Request, wire: list[WireHit]) -> Outcome:
+        site = self.sites.get(wire[0].site)
+        if site is None:
+            return await self.reject(req, Rejection(
+                400, "unknown_site", "no site has this key", "site", site_key=wire[0].site))
+        trusted = False
+        auth = req.headers.get(b"authorization")
+        if auth is not None:
+            scheme, _, secret = auth.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not check_secret(site, secret.strip()):
+                return await self.reject(req, Rejection(
+                    401, "bad_secret", "Authorization: Bearer <site secret> is wrong",
+                    site_key=site.key))
+            trusted = True
+        else:
+            refusal = self._check_origin(site, req.headers)
+            if refusal is not None:
+                return await self.reject(req, refusal)
+        built = self._build(req, site, wire, trusted)
+        if isinstance(built, Rejection):
+            return await self.reject(req, built)
+        kept: list[Hit] = []
+        drops: list[Drop] = []
+        for client, hits in built:
+            k, d = self.pipeline.run(client, hits)
+            kept += k
+            drops += d
+        counts = self._drop_counts(site, drops, req.received)
+        future = self.writer.submit(kept, counts)
+        if future is None:
+            self.metrics.overloaded += 1
+            return Outcome(503, {"error": "overloaded", "detail": "try again later"},
+                           (("Retry-After", RETRY_AFTER),))
+        try:
+            await future
+        except WriterUnavailable:
+            self.metrics.overloaded += 1
+            return Outcome(503, {"error": "unavailable", "detail": "storage unavailable"},
+                           (("Retry-After", RETRY_AFTER),))
+        for drop in drops:
+            self.metrics.hits_dropped[drop.reason] += 1
+        return Outcome(202, {"accepted": len(kept), "dropped": len(drops)})
+
+    def _check_origin(self, site: Site, headers: dict[bytes, bytes]) -> Rejection | None:
+        origin = headers.get(b"origin")
+        if origin is None:
+            referer = headers.get(b"referer")
+            if referer is None:
+                return None  # not a browser page: origins do not apply
+            parts = urlsplit(referer.decode("latin-1"))
+            origin = f"{parts.scheme}://{parts.netloc}".encode("latin-1")
+        text = origin.decode("latin-1")
+        if origin_allowed(site, text):
+            return None
+        return Rejection(403, "origin_not_allowed", f"origin {text[:100]!r} is not allowed "
+                         "for this site", site_key=site.key)
+
+    def _build(self, req: Request, site: Site, wire: list[WireHit], trusted: bool
+               ) -> list[tuple[Client, list[Hit]]] | Rejection:
+        ip = client_ip(req.peer, req.headers, self._trusted)
+        ua = req.headers.get(b"user-agent", b"").decode("latin-1")
+        dnt = req.headers.get(b"dnt") == b"1" or req.headers.get(b"sec-gpc") == b"1"
+        groups: dict[tuple[str | None, str, str | None], tuple[Client, list[Hit]]] = {}
+        for i, w in enumerate(wire):
+            prefix = f"$[{i}]" if len(wire) > 1 else "$"
+            hit_ip, hit_ua = ip, ua
+            if trusted and w.ip is not None:
+                try:
+                    hit_ip = str(ipaddress.ip_address(w.ip))
+                except ValueError:
+                    return Rejection(400, "invalid_field", "not an IP address", f"{prefix}.ip",
+                                     site_key=site.key)
+            if trusted and w.user_agent is not None:
+                hit_ua = w.user_agent
+            ts = hit_time(w.ts, req.received, trusted=trusted)
+            if isinstance(ts, Rejection):
+                return Rejection(ts.status, ts.reason, ts.detail, f"{prefix}.ts",
+                                 site_key=site.key)
+            key = (hit_ip, hit_ua, w.visitor)
+            group = groups.get(key)
+            if group is None:
+                client = Client(site=site, ip=hit_ip, user_agent=hit_ua, dnt=dnt and not trusted,
+                                visitor=w.visitor)
+                group = groups[key] = (client, [])
+            email = valid_email(w.email) if w.type in ("identify", "form") else None
+            group[1].append(Hit(
+                client=group[0], type=w.type, ts=ts, received_at=req.received, url=w.url,
+                referrer=w.referrer, title=w.title, name=w.name, props=w.props,
+                engaged_ms=w.engaged_ms or 0, email=email, traits=w.traits,
+            ))
+        return list(groups.values())
+
+    def _drop_counts(self, site: Site, drops: list[Drop], received: datetime
+                     ) -> dict[tuple[int, date, str], int]:
+        if not drops:
+            return {}
+        day = received.astimezone(zoneinfo.ZoneInfo(site.timezone)).date()
+        counts: dict[tuple[int, date, str], int] = {}
+        for drop in drops:
+            key = (site.id, day, drop.reason)
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
+    async def reject(self, req: Request, rejection: Rejection) -> Outcome:
+        """Keep the raw payload in quarantine, then answer the 4xx."""
+        self.metrics.requests_rejected[rejection.reason] += 1
+        ctype = req.headers.get(b"content-type", b"").decode("latin-1")
+        row = {
+            "received_at": req.received, "endpoint": req.endpoint, "status": rejection.status,
+            "reason": rejection.reason, "field": _text(rejection.field, 200),
+            "detail": _text(rejection.detail, 1000) or "",
+            "site_key": _text(rejection.site_key, 64), "content_type": _text(ctype, 200),
+            "size": len(req.body), "payload": req.body[: self._cap],
+        }
+        future = self.writer.submit([], quarantine=[row])
+        if future is None:
+            self.metrics.quarantine_lost += 1
+        else:
+            try:
+                await asyncio.shield(future)
+            except WriterUnavailable:
+                self.metrics.quarantine_lost += 1
+        return Outcome(rejection.status, rejection.body())
+
+
+def _text(value: str | None, limit: int) -> str | None:
+    """Client-controlled text made storable on every engine (no NUL, valid UTF-8)."""
+    if not value:
+        return None
+    value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+    return value[:limit]

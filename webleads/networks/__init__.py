@@ -1,0 +1,1 @@
+"""IP -> network, organisation, category and confidence (see resolver.py)."""

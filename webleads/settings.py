@@ -1,0 +1,107 @@
+"""Settings: the only module that reads ``os.environ``.
+
+Every setting is declared here once, with its help text; ``docs/configuration.md``
+lists them all and a test fails when one is missing there.  ``Settings`` is frozen
+and passed to ``create_app`` and the CLI commands; nothing reads it at import time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WEBLEADS_", frozen=True, extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///webleads.db",
+        description="SQLAlchemy URL of the database: sqlite:///FILE (default, a file in the "
+        "working directory) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB.",
+    )
+    secret_key: str = Field(
+        DEFAULT_SECRET,
+        description="Secret used to sign sessions and derive keys. Set a long random value "
+        "in production; the server warns when it is left at its default.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated CIDRs of reverse proxies whose X-Forwarded-For / "
+        "Forwarded headers are believed. Empty: the socket address is the client IP.",
+    )
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = Field(
+        "FULL",
+        description="SQLite synchronous mode. FULL survives power loss; NORMAL survives a "
+        "process crash only, and is faster.",
+    )
+    writer_batch_max: int = Field(
+        2000, ge=1, le=100_000,
+        description="Largest number of hits committed in one transaction by the writer.",
+    )
+    writer_delay_ms: float = Field(
+        2.0, ge=0, le=1000,
+        description="How long the writer waits for more hits before committing a batch, "
+        "in milliseconds (group commit).",
+    )
+    writer_queue_max: int = Field(
+        20_000, ge=1,
+        description="Hits waiting for the writer above which collect answers 503 with "
+        "Retry-After instead of queueing more.",
+    )
+    collect_max_body: int = Field(
+        256 * 1024, ge=1024,
+        description="Largest accepted body of POST /api/collect, in bytes.",
+    )
+    quarantine_max_payload: int = Field(
+        16 * 1024, ge=256,
+        description="Rejected payloads are kept in the quarantine table up to this many bytes.",
+    )
+    asn_database: str = Field(
+        "",
+        description="Path of an MMDB file with ASN data (GeoLite2-ASN layout) used to name "
+        "networks. Empty: no network resolver.",
+    )
+    country_database: str = Field(
+        "",
+        description="Path of an MMDB file with country data (GeoLite2-Country layout). "
+        "Empty: the country comes from the network resolver, if any.",
+    )
+    network_ranges: str = Field(
+        "",
+        description="Path of a CSV of network ranges (cidr,asn,as_org,org_name,org_domain,"
+        "category,country) checked before the ASN database.",
+    )
+    lang: str = Field(
+        "en",
+        validation_alias=AliasChoices("WEBLEADS_LANG", "LANG"),
+        description="Language of command-line messages: fr or en (WEBLEADS_LANG, else the "
+        "LANG locale, e.g. fr_FR.UTF-8).",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Log level of the server."
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_cidrs(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not a CIDR: {part!r}") from exc
+        return value
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (p.strip() for p in self.trusted_proxies.split(","))
+        return tuple(ipaddress.ip_network(p, strict=False) for p in parts if p)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment once; keyword arguments win (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,167 @@
+"""Sites: creation with validated options, the tag snippet, and the in-memory book
+the collect path reads (refreshed from the database, never queried per request)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import re
+import secrets
+import threading
+import time
+import zoneinfo
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import Engine
+
+from webleads.db import sites as q
+from webleads.db.engine import read_only
+from webleads.model import IdentityMode, IpMode, PageGroupRule, Site
+
+DEFAULT_WORKSPACE = "default"
+_DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+_ORIGIN = re.compile(r"^https?://[^/?#\s]+$")
+
+
+class SiteError(ValueError):
+    """An option of a site is invalid; the message names the option."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewSite:
+    site: Site
+    secret: str  # shown once; only its hash is stored
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def check_secret(site: Site, secret: str) -> bool:
+    return hmac.compare_digest(site.secret_hash, hash_secret(secret))
+
+
+def create_site(
+    engine: Engine, name: str, domain: str, *, origins: Sequence[str] = (),
+    timezone: str = "UTC", ignored_networks: Sequence[str] = (),
+    page_groups: Sequence[PageGroupRule] = (), identity_mode: IdentityMode = "cookie",
+    respect_dnt: bool = True, store_raw_ip: bool = False, ip_mode: IpMode = "truncate",
+    workspace: str = DEFAULT_WORKSPACE, now: datetime | None = None,
+) -> NewSite:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise SiteError("name: 1 to 200 characters")
+    domain = domain.strip().lower().rstrip(".")
+    if domain.startswith(("http://", "https://")):
+        domain = urlsplit(domain).hostname or ""
+    if not _DOMAIN.match(domain) and not _is_ip(domain):
+        raise SiteError(f"domain: {domain!r} is not a host name (example.com)")
+    for origin in origins:
+        if not _ORIGIN.match(origin):
+            raise SiteError(f"origin: {origin!r} is not scheme://host[:port]")
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SiteError(f"timezone: {timezone!r} is not a known time zone") from exc
+    for cidr in ignored_networks:
+        try:
+            ipaddress.ip_network(cidr, strict=False)
+        except ValueError as exc:
+            raise SiteError(f"ignore: {cidr!r} is not a CIDR (192.0.2.0/24)") from exc
+    for rule in page_groups:
+        if not rule.group or not rule.pattern.startswith("/"):
+            raise SiteError(f"page group: {rule.group}={rule.pattern} needs a name and a "
+                            "path starting with /")
+    now = now or datetime.now(UTC)
+    key = "wl_" + secrets.token_urlsafe(12)
+    secret = "wls_" + secrets.token_urlsafe(24)
+    values = dict(
+        key=key, secret_hash=hash_secret(secret), name=name, domain=domain,
+        origins=[o.rstrip("/").lower() for o in origins], timezone=timezone,
+        ignored_networks=list(ignored_networks),
+        page_groups=[{"group": r.group, "pattern": r.pattern} for r in page_groups],
+        identity_mode=identity_mode, respect_dnt=respect_dnt, store_raw_ip=store_raw_ip,
+        ip_mode=ip_mode, created_at=now,
+    )
+    with engine.begin() as conn:
+        workspace_id = q.ensure_workspace(conn, workspace, now=now)
+        q.insert_site(conn, workspace_id=workspace_id, **values)
+        site = q.site_by_key(conn, key)
+    assert site is not None
+    return NewSite(site, secret)
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def snippet(site: Site, base_url: str) -> str:
+    """The HTML to paste in every page of the site."""
+    base = base_url.rstrip("/")
+    attrs = f' data-site="{site.key}"'
+    if site.identity_mode == "cookieless":
+        attrs += " data-cookieless"
+    if site.respect_dnt:
+        attrs += " data-respect-dnt"
+    return (
+        f'<script defer src="{base}/wl.js"{attrs}></script>\n'
+        f'<noscript><img src="{base}/p.gif?site={site.key}" alt="" '
+        'referrerpolicy="no-referrer-when-downgrade" width="1" height="1"></noscript>'
+    )
+
+
+def origin_allowed(site: Site, origin: str) -> bool:
+    """Is a browser page at ``origin`` (scheme://host[:port]) allowed to send hits?
+
+    The site's domain and its sub-domains, on any scheme and port, and the extra
+    origins given with ``--origin``.
+    """
+    origin = origin.lower().rstrip("/")
+    if origin in site.origins:
+        return True
+    host = urlsplit(origin).hostname
+    if not host:
+        return False
+    return host == site.domain or host.endswith("." + site.domain)
+
+
+class SiteBook:
+    """Sites by public key, in memory, reloaded every ``ttl`` seconds (settings changes
+    reach the collect path within that time).  A key not in memory is looked up once
+    in the database (an indexed read), so a site created a moment ago works at once."""
+
+    def __init__(self, engine: Engine, *, ttl: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._engine = engine
+        self._ttl = ttl
+        self._clock = clock
+        self._sites: dict[str, Site] = {}
+        self._loaded = float("-inf")
+        self._lock = threading.Lock()
+
+    def reload(self) -> None:
+        with read_only(self._engine) as conn, conn.begin():
+            loaded = {s.key: s for s in q.load_sites(conn)}
+        self._sites = loaded
+        self._loaded = self._clock()
+
+    def get(self, key: str) -> Site | None:
+        if self._clock() - self._loaded > self._ttl:
+            with self._lock:
+                if self._clock() - self._loaded > self._ttl:
+                    self.reload()
+        site = self._sites.get(key)
+        if site is None:
+            with read_only(self._engine) as conn, conn.begin():
+                site = q.site_by_key(conn, key)
+            if site is not None:
+                self._sites = {**self._sites, key: site}
+        return site

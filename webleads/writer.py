@@ -1,0 +1,188 @@
+"""Group commit: one background thread writes batches of hits, one transaction each.
+
+A request hands its enriched hits to ``Writer.submit`` and awaits the returned
+future: it resolves only after the transaction holding those hits committed, so a
+2xx always means "durably stored".  Hits of many concurrent requests share one
+transaction (a few milliseconds of waiting, ``delay``), which is what makes durable
+writes cheap.  When more than ``queue_max`` hits wait, ``submit`` refuses (the caller
+answers 503 with Retry-After) rather than queueing without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from webleads.db import store
+from webleads.metrics import Metrics
+from webleads.model import Hit
+
+log = logging.getLogger("webleads.writer")
+
+
+class WriterUnavailable(Exception):
+    """The batch could not be committed (database down, writer stopped)."""
+
+
+@dataclass(slots=True)
+class Job:
+    hits: list[Hit]
+    drops: dict[tuple[int, date, str], int]
+    quarantine: list[dict[str, Any]]
+    future: asyncio.Future[None] | None
+    loop: asyncio.AbstractEventLoop | None
+    size: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.size = len(self.hits) + len(self.quarantine)
+
+
+class Writer:
+    def __init__(self, engine: Engine, metrics: Metrics, *, batch_max: int = 2000,
+                 delay: float = 0.002, queue_max: int = 20_000) -> None:
+        self._engine = engine
+        self._metrics = metrics
+        self._batch_max = batch_max
+        self._delay = delay
+        self._queue_max = queue_max
+        self._jobs: deque[Job] = deque()
+        self._pending = 0
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="webleads-writer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Commit what is queued, then stop."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def pending(self) -> int:
+        return self._pending
+
+    def submit(self, hits: list[Hit], drops: dict[tuple[int, date, str], int] | None = None,
+               quarantine: list[dict[str, Any]] | None = None, *, wait: bool = True,
+               ) -> asyncio.Future[None] | None:
+        """Queue a job; returns the future of its commit, or None when the writer is full.
+
+        With ``wait=False`` the job is queued without a future (counts that need no
+        acknowledgement) and the return value is a done future.
+        """
+        job_hits = len(hits) + len(quarantine or ())
+        with self._cond:
+            if self._stopping or (job_hits and self._pending + job_hits > self._queue_max):
+                return None
+            loop = asyncio.get_running_loop() if wait else None
+            future: asyncio.Future[None] | None = loop.create_future() if loop else None
+            job = Job(hits, drops or {}, quarantine or [], future, loop)
+            self._jobs.append(job)
+            self._pending += job.size
+            self._metrics.queue_depth = self._pending
+            self._cond.notify()
+        if future is None:
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            done.set_result(None)
+            return done
+        return future
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._jobs and not self._stopping:
+                    self._cond.wait()
+                if not self._jobs and self._stopping:
+                    return
+            if self._delay and not self._stopping:
+                time.sleep(self._delay)  # let concurrent requests join this batch
+            jobs = self._take()
+            self._commit(jobs)
+
+    def _take(self) -> list[Job]:
+        jobs: list[Job] = []
+        n = 0
+        with self._cond:
+            while self._jobs and (not jobs or n + self._jobs[0].size <= self._batch_max):
+                job = self._jobs.popleft()
+                jobs.append(job)
+                n += job.size
+        return jobs
+
+    def _commit(self, jobs: list[Job]) -> None:
+        try:
+            self._write(jobs)
+        except Exception as exc:  # noqa: BLE001 - any failure must reach the requests
+            self._metrics.commit_errors += 1
+            if len(jobs) > 1 and not _is_connection_error(exc):
+                # Isolate the job that fails so that others are not refused with it.
+                for job in jobs:
+                    self._commit([job])
+                return
+            log.error("writer transaction failed: %s", exc, exc_info=exc)
+            self._settle(jobs, WriterUnavailable(str(exc)))
+            return
+        self._settle(jobs, None)
+
+    def _write(self, jobs: list[Job]) -> None:
+        batch = [h for job in jobs for h in job.hits]
+        counts: dict[tuple[int, date, str], int] = {}
+        for job in jobs:
+            for key, n in job.drops.items():
+                counts[key] = counts.get(key, 0) + n
+        quarantined = [row for job in jobs for row in job.quarantine]
+        started = time.perf_counter()
+        with self._engine.begin() as conn:
+            if batch:
+                store.store_hits(conn, batch)
+            store.add_drops(conn, counts)
+            store.add_quarantine(conn, quarantined)
+        self._metrics.observe_commit(time.perf_counter() - started, len(batch))
+        self._metrics.hits_accepted += len(batch)
+        self._metrics.quarantined += len(quarantined)
+
+    def _settle(self, jobs: list[Job], error: Exception | None) -> None:
+        with self._cond:
+            for job in jobs:
+                self._pending -= job.size
+            self._metrics.queue_depth = self._pending
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for job in jobs:
+            if job.future is not None and job.loop is not None:
+                by_loop.setdefault(job.loop, []).append(job.future)
+        for loop, futures in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve, futures, error)
+            except RuntimeError:  # the loop is closed: nobody waits any more
+                pass
+
+
+def _resolve(futures: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for future in futures:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated) or (
+        exc.__class__.__name__ in {"OperationalError", "InterfaceError"}
+    )
