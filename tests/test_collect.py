@@ -21,13 +21,14 @@ CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, 
 def post(server: LiveServer, body: Any, *, headers: dict[str, str] | None = None) -> httpx.Response:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     base = {"content-type": "text/plain;charset=UTF-8", "user-agent": CHROME}
-    return httpx.post(f"{server.url}/api/collect", content=data, headers={**base, **(headers or {})},
-                      timeout=10)
+    return httpx.post(f"{server.url}/api/collect", content=data,
+                      headers={**base, **(headers or {})}, timeout=10)
 
 
 def rows(engine: Engine, table: sa.Table) -> list[Any]:
     with engine.connect() as conn:
-        return list(conn.execute(sa.select(table).order_by(table.c[table.primary_key.columns.keys()[0]])))
+        first_key = list(table.primary_key.columns)[0]
+        return list(conn.execute(sa.select(table).order_by(first_key)))
 
 
 def test_pageview_is_stored_enriched_after_202(live_server: LiveServer, engine: Engine,

@@ -38,6 +38,8 @@ NetworkCategory = Literal[
 ]
 ORGANISATION_CATEGORIES: frozenset[str] = frozenset({"enterprise", "education", "government"})
 
+Scalar = str | int | float | bool | None  # values of event props and contact traits
+
 SourceClass = Literal["search", "social", "email", "paid", "referral", "direct", "internal"]
 IdentityMode = Literal["cookie", "cookieless"]
 IpMode = Literal["truncate", "hash"]
@@ -137,10 +139,10 @@ class Hit(msgspec.Struct, frozen=True, gc=False):
     referrer: str = ""
     title: str = ""
     name: str | None = None
-    props: dict[str, object] | None = None
+    props: dict[str, Scalar] | None = None
     engaged_ms: int = 0
     email: str | None = None  # normalised (lower-case, trimmed)
-    traits: dict[str, object] | None = None
+    traits: dict[str, Scalar] | None = None
     # put_source
     source_class: SourceClass | None = None
     source_name: str | None = None

@@ -78,7 +78,10 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
     return body[: limit + 1], size <= limit
 
 
-def make_collect(ingest: Ingest, max_body: int) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def make_collect(ingest: Ingest, max_body: int) -> Handler:
     async def collect(scope: Scope, receive: Receive, send: Send) -> None:
         headers = _headers(scope)
         method = scope["method"]
@@ -105,7 +108,7 @@ def make_collect(ingest: Ingest, max_body: int) -> Callable[[Scope, Receive, Sen
     return collect
 
 
-def make_pixel(ingest: Ingest) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+def make_pixel(ingest: Ingest) -> Handler:
     """GET /p.gif?site=KEY[&url=&r=&t=]: a page view without JavaScript.
 
     The page URL defaults to the Referer header (what a <noscript> image sends).
@@ -130,7 +133,7 @@ def make_pixel(ingest: Ingest) -> Callable[[Scope, Receive, Send], Awaitable[Non
     return pixel
 
 
-def make_tag() -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+def make_tag() -> Handler:
     """GET /wl.js: the readable tag, gzipped when the browser accepts it."""
     raw = resources.files("webleads.collect").joinpath("static/wl.js").read_bytes()
     packed = gzip.compress(raw, 9, mtime=0)

@@ -113,9 +113,9 @@ def decode(body: bytes) -> list[WireHit] | Rejection:
                              f"$[{i}].site", site_key=site)
         problem = _check(hit)
         if problem is not None:
-            name, detail, missing = problem
+            name, detail, is_missing = problem
             field = f"$[{i}].{name}" if isinstance(value, list) else f"$.{name}"
-            reason: RejectReason = "missing_field" if missing else "invalid_field"
+            reason: RejectReason = "missing_field" if is_missing else "invalid_field"
             return Rejection(400, reason, detail, field, site_key=site)
     if b"\\u" in body or b"\\U" in body:
         bad = _unstorable(hits, isinstance(value, list))

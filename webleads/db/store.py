@@ -52,8 +52,8 @@ def _load_visitors(conn: Connection, batch: list[Hit]) -> dict[tuple[int, str], 
             first[key] = h.ts
     found: dict[tuple[int, str], VisitorState] = {}
     by_site: dict[int, list[str]] = {}
-    for site_id, key in first:
-        by_site.setdefault(site_id, []).append(key)
+    for site_id, vkey in first:
+        by_site.setdefault(site_id, []).append(vkey)
     if dialect.is_postgres(conn):
         # Create missing rows first so that FOR UPDATE serialises concurrent writers;
         # such a row has no session yet and reads back as a new visitor.
@@ -140,13 +140,13 @@ def _write_sessions(conn: Connection, plan: Plan, account_ids: dict[tuple[int, s
     if old:
         greatest, _ = _minmax(conn)
         c = sessions.c
-        stmt = sa.update(sessions).where(c.id == sa.bindparam("b_id")).values(
+        update = sa.update(sessions).where(c.id == sa.bindparam("b_id")).values(
             hits=c.hits + sa.bindparam("b_hits"),
             pageviews=c.pageviews + sa.bindparam("b_pageviews"),
             engaged_ms=c.engaged_ms + sa.bindparam("b_engaged"),
             last_seen=greatest(c.last_seen, sa.bindparam("b_last", type_=c.last_seen.type)),
         )
-        conn.execute(stmt, [{"b_id": s.id, "b_hits": s.hits, "b_pageviews": s.pageviews,
+        conn.execute(update, [{"b_id": s.id, "b_hits": s.hits, "b_pageviews": s.pageviews,
                              "b_engaged": s.engaged_ms, "b_last": s.last_seen} for s in old])
 
 

@@ -22,10 +22,10 @@
   // hits wait 300 ms, or leave with the page
   let hit = (type, o) => {
     q.push({ site, type, url: cur, ts: Date.now(), visitor: vid, ...o });
-    timer ||= setTimeout(flush, 300);
+    timer ||= setTimeout(() => { timer = 0; flush() }, 300);
   };
-  let flush = safe(b => {
-    for (timer = 0; (b = q.splice(0, 100))[0];) {
+  let flush = safe(() => {
+    for (let b; (b = q.splice(0, 100))[0];) {
       b = JSON.stringify(b[1] ? b : b[0]);
       n.sendBeacon?.(api, b) || fetch(api, { method: 'POST', body: b, keepalive: true })
         .catch(Object);
@@ -40,7 +40,8 @@
   };
   let leave = () => { beat(); since = 0; flush() };
   let pageview = ref => hit('pageview', { referrer: ref, title: d.title });
-  let nav = safe((ref = cur) => {
+  let nav = safe(() => {
+    let ref = cur;
     if (loc.href.split('#')[0] != ref.split('#')[0]) { beat(); cur = loc.href; pageview(ref) }
   });
 
