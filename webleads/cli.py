@@ -52,6 +52,18 @@ def migrate() -> None:
                 url=_safe_url(settings.database_url)))
 
 
+def _require_schema(settings: Settings) -> None:
+    """Read-only commands do not migrate; they say so when the schema is missing."""
+    engine = create_engine(settings.database_url)
+    try:
+        revision = current_revision(engine)
+    finally:
+        engine.dispose()
+    if revision is None:
+        err.print(t(settings.lang, "schema_missing"))
+        raise typer.Exit(1)
+
+
 def _safe_url(url: str) -> str:
     import sqlalchemy as sa
 
@@ -154,7 +166,7 @@ def site_add(
 def site_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the sites."""
     settings = _settings()
-    _migrate(settings)
+    _require_schema(settings)
     from webleads.db.sites import load_sites
 
     engine = create_engine(settings.database_url)
@@ -178,11 +190,11 @@ def site_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def hits(
     site: Annotated[str, typer.Option(help="Public key of the site.")],
     last: Annotated[int, typer.Option(min=1, max=10_000, help="How many hits.")] = 20,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """Show the latest stored hits of a site with their enrichment."""
     settings = _settings()
-    _migrate(settings)
+    _require_schema(settings)
     from webleads.db.sites import site_by_key
 
     engine = create_engine(settings.database_url)
@@ -214,6 +226,50 @@ def hits(
             row["page_group"] or "",
         )
     out.print(table)
+
+
+@app.command()
+def demo(
+    days: Annotated[int, typer.Option(min=1, max=365, help="Days of history.")] = 30,
+    organisations: Annotated[int, typer.Option(min=1, max=5000,
+                             help="Fictional visiting organisations.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same traffic).")] = 7,
+) -> None:
+    """Create a demo site and fill it with realistic traffic through the collect path."""
+    import asyncio
+
+    from rich.progress import Progress
+
+    from webleads import demo_data
+    from webleads.app import create_app
+    from webleads.demo import DemoError, demo_networks, run_demo
+
+    settings = _settings()
+    _migrate(settings)
+    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    made = create_site(engine, demo_data.SITE_NAME, demo_data.SITE_DOMAIN,
+                       timezone=demo_data.SITE_TIMEZONE, page_groups=demo_data.PAGE_GROUPS)
+    app_ = create_app(settings, engine=engine, resolver=demo_networks(organisations, seed))
+    with Progress(console=err, transient=True) as bar:
+        task = bar.add_task(t(settings.lang, "demo_progress"), total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            report = asyncio.run(run_demo(app_, site_key=made.site.key,
+                                          site_secret=made.secret, days=days,
+                                          organisations=organisations, seed=seed,
+                                          progress=progress))
+        except DemoError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from exc
+        finally:
+            engine.dispose()
+    out.print(t(settings.lang, "demo_done", hits=report.hits_sent, orgs=report.organisations,
+                days=report.days, key=made.site.key, accepted=report.accepted,
+                dropped=report.dropped))
+    out.print(t(settings.lang, "demo_next", key=made.site.key))
 
 
 def _short(url: str, width: int = 60) -> str:

@@ -18,6 +18,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo_done": "Demo: {hits} hits sent for {orgs} organisations over {days} days to "
                      "site {key} ({accepted} stored, {dropped} dropped as bots).",
         "demo_progress": "Sending demo traffic",
+        "demo_next": "See the latest hits:  webleads hits --site {key}",
+        "schema_missing": "The database has no webleads schema yet: run  webleads migrate",
         "page_group_error": "page group {value!r}: expected NAME=/path/glob",
     },
     "fr": {
@@ -38,6 +40,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "demo_done": "Démo : {hits} hits envoyés pour {orgs} organisations sur {days} jours "
                      "au site {key} ({accepted} enregistrés, {dropped} écartés comme robots).",
         "demo_progress": "Envoi du trafic de démonstration",
+        "demo_next": "Voir les derniers hits :  webleads hits --site {key}",
+        "schema_missing": "La base n'a pas encore le schéma webleads : lancez  webleads migrate",
         "page_group_error": "groupe de pages {value!r} : NOM=/chemin/motif attendu",
     },
 }
