@@ -62,6 +62,7 @@ class WebleadsApp:
         self.pipeline = build_pipeline(
             resolver=resolver or make_resolver(settings), salt_for=SaltBook(self.engine),
             secret_key=settings.secret_key, country_database=settings.country_database,
+            disabled=settings.disabled_steps,
         )
         self.writer = Writer(self.engine, self.metrics, batch_max=settings.writer_batch_max,
                              delay=settings.writer_delay_ms / 1000,

@@ -198,14 +198,17 @@ def hits(
     from webleads.db.sites import site_by_key
 
     engine = create_engine(settings.database_url)
-    with read_only(engine) as conn, conn.begin():
-        found = site_by_key(conn, site)
-        if found is None:
-            err.print(t(settings.lang, "unknown_site", key=site))
-            raise typer.Exit(1)
-        rows = reads.latest_hits(conn, found.id, limit=last)
-        dropped = reads.drop_totals(conn, found.id)
-    engine.dispose()
+    try:
+        with read_only(engine) as conn, conn.begin():
+            found = site_by_key(conn, site)
+            if found is not None:
+                rows = reads.latest_hits(conn, found.id, limit=last)
+                dropped = reads.drop_totals(conn, found.id)
+    finally:
+        engine.dispose()
+    if found is None:
+        err.print(t(settings.lang, "unknown_site", key=site))
+        raise typer.Exit(1)
     if as_json:
         print(json.dumps([{k: _plain(v) for k, v in row.items()} for row in rows]))
         return
@@ -225,7 +228,7 @@ def hits(
             " ".join(filter(None, [row["source_class"], row["source_name"]])),
             row["page_group"] or "",
         )
-    out.print(table)
+    out.print(table, width=max(out.width, 160))  # readable when piped (80 columns)
 
 
 @app.command()

@@ -18,6 +18,7 @@ Rules:
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from webleads.model import Hit, Network
 
 SESSION_IDLE = timedelta(minutes=30)
+CAMPAIGN_MAX = 300  # length of visitors.session_campaign
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +131,12 @@ def plan_batch(hits: list[Hit], known: dict[tuple[int, str], VisitorState]) -> P
         if visitor is None:
             visitor = _resume(plan, vkey, hit, known.get(vkey))
             current[vkey] = visitor
-        campaign = hit.campaign_key
+        campaign = _campaign(hit)
         session = visitor.session
-        opens = hit.ts - visitor.last_seen > SESSION_IDLE or (
+        late = hit.ts < visitor.last_seen  # joins the current session, whatever it says
+        opens = not late and (hit.ts - visitor.last_seen > SESSION_IDLE or (
             campaign is not None and campaign != visitor.campaign
-        )
+        ))
         if opens:
             session = _open_session(plan, hit, visitor.contact_email)
             visitor.session = session
@@ -169,7 +172,7 @@ def _resume(
         # A brand-new visitor: the first hit always opens a session.
         session = _open_session(plan, hit, None)
         return VisitorPlan(vkey[0], hit.client.site.workspace_id, vkey[1], hit.ts, hit.ts,
-                           session, hit.campaign_key, None, is_new=True)
+                           session, _campaign(hit), None, is_new=True)
     session = SessionPlan(
         state.session_id, vkey[0], vkey[1], state.last_seen, state.last_seen,
         contact_email=state.contact_email,
@@ -178,6 +181,16 @@ def _resume(
     return VisitorPlan(vkey[0], hit.client.site.workspace_id, vkey[1], state.last_seen,
                        state.last_seen, session, state.session_campaign, state.contact_email,
                        is_new=False)
+
+
+def _campaign(hit: Hit) -> str | None:
+    """The hit's campaign key, bounded to what the visitors table holds; a digest stands
+    for the end of a longer key, so that equal campaigns still compare equal."""
+    key = hit.campaign_key
+    if key is None or len(key) <= CAMPAIGN_MAX:
+        return key
+    digest = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    return f"{key[:CAMPAIGN_MAX - len(digest) - 1]}#{digest}"
 
 
 def _open_session(plan: Plan, hit: Hit, contact_email: str | None) -> SessionPlan:
@@ -195,7 +208,7 @@ def _count_account(plan: Plan, session: SessionPlan, hit: Hit) -> None:
     key = account_key(network)
     if key is None or network is None:
         return
-    if session.account_key is None and session.id is None:
+    if session.account_key is None:  # also a session resumed from an earlier batch
         session.account_key = key
     workspace_id = hit.client.site.workspace_id
     account = plan.accounts.get((workspace_id, key))

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
         description="Path of a CSV of network ranges (cidr,asn,as_org,org_name,org_domain,"
         "category,country) checked before the ASN database.",
     )
+    enrich_disable: str = Field(
+        "",
+        description="Comma-separated enrichment steps to switch off, e.g. put_geo,put_device "
+        "(see docs/enrichment.md). put_visitor and put_anonymised_ip cannot be switched off.",
+    )
     lang: str = Field(
         "en",
         validation_alias=AliasChoices("WEBLEADS_LANG", "LANG"),
@@ -96,6 +101,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"not a CIDR: {part!r}") from exc
         return value
 
+    @field_validator("enrich_disable")
+    @classmethod
+    def _check_steps(cls, value: str) -> str:
+        from webleads.enrich.pipeline import check_disabled
+
+        check_disabled(_names(value))
+        return value
+
+    @property
+    def disabled_steps(self) -> frozenset[str]:
+        return _names(self.enrich_disable)
+
     @property
     def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         parts = (p.strip() for p in self.trusted_proxies.split(","))
@@ -105,3 +122,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read the environment once; keyword arguments win (used by tests and the CLI)."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _names(value: str) -> frozenset[str]:
+    return frozenset(p.strip() for p in value.split(",") if p.strip())

@@ -57,9 +57,10 @@ def create_site(
         raise SiteError("name: 1 to 200 characters")
     domain = domain.strip().lower().rstrip(".")
     if domain.startswith(("http://", "https://")):
-        domain = urlsplit(domain).hostname or ""
+        domain = _hostname(domain) or ""
     if not _DOMAIN.match(domain) and not _is_ip(domain):
         raise SiteError(f"domain: {domain!r} is not a host name (example.com)")
+    origins = [o.strip().rstrip("/").lower() for o in origins]  # as browsers send them
     for origin in origins:
         if not _ORIGIN.match(origin):
             raise SiteError(f"origin: {origin!r} is not scheme://host[:port]")
@@ -81,7 +82,7 @@ def create_site(
     secret = "wls_" + secrets.token_urlsafe(24)
     values = dict(
         key=key, secret_hash=hash_secret(secret), name=name, domain=domain,
-        origins=[o.rstrip("/").lower() for o in origins], timezone=timezone,
+        origins=origins, timezone=timezone,
         ignored_networks=list(ignored_networks),
         page_groups=[{"group": r.group, "pattern": r.pattern} for r in page_groups],
         identity_mode=identity_mode, respect_dnt=respect_dnt, store_raw_ip=store_raw_ip,
@@ -93,6 +94,13 @@ def create_site(
         site = q.site_by_key(conn, key)
     assert site is not None
     return NewSite(site, secret)
+
+
+def _hostname(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:  # "http://[::1": no host at all
+        return None
 
 
 def _is_ip(value: str) -> bool:
@@ -127,7 +135,7 @@ def origin_allowed(site: Site, origin: str) -> bool:
     origin = origin.lower().rstrip("/")
     if origin in site.origins:
         return True
-    host = urlsplit(origin).hostname
+    host = _hostname(origin)
     if not host:
         return False
     return host == site.domain or host.endswith("." + site.domain)

@@ -2,7 +2,8 @@
 
 ``X-Forwarded-For`` and ``Forwarded`` are believed only when the direct peer is a
 trusted proxy (``WEBLEADS_TRUSTED_PROXIES``); then the address is the right-most
-one in the chain that is not itself a trusted proxy.  Anything unparsable falls
+one in the chain that is not itself a trusted proxy (the left-most one when every
+hop is trusted: a visitor inside the proxies' network).  Anything unparsable falls
 back to the socket address: a client cannot choose its address by sending headers.
 """
 
@@ -17,13 +18,18 @@ Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 def _parse(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     value = value.strip().strip('"')
     if value.startswith("["):  # [v6]:port
-        value = value[1:value.find("]")] if "]" in value else value[1:]
+        if "]" not in value:
+            return None
+        value = value[1:value.find("]")]
     elif value.count(":") == 1:  # v4:port
         value = value.split(":", 1)[0]
     try:
-        return ipaddress.ip_address(value)
+        addr = ipaddress.ip_address(value)
     except ValueError:
         return None
+    # An IPv4 client seen through a dual-stack socket (::ffff:a.b.c.d) is an IPv4 client.
+    mapped = addr.ipv4_mapped if isinstance(addr, ipaddress.IPv6Address) else None
+    return mapped or addr
 
 
 def _trusted(addr: ipaddress.IPv4Address | ipaddress.IPv6Address, nets: Sequence[Net]) -> bool:
@@ -51,10 +57,12 @@ def client_ip(peer: str | None, headers: dict[bytes, bytes], trusted: Sequence[N
         xff = headers.get(b"x-forwarded-for")
         if xff:
             chain = xff.decode("latin-1").split(",")
+    client = peer_addr
     for candidate in reversed(chain):
         addr = _parse(candidate)
         if addr is None:
-            break
+            return str(peer_addr)
         if not _trusted(addr, trusted):
             return str(addr)
-    return str(peer_addr)
+        client = addr  # every hop so far is trusted: the left-most one is the client
+    return str(client)

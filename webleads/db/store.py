@@ -36,6 +36,7 @@ def store_hits(conn: Connection, batch: list[Hit]) -> Plan:
     known = _load_visitors(conn, batch)
     plan = plan_batch(batch, known)
     contact_ids = _upsert_contacts(conn, plan)
+    contact_ids.update(_earlier_contacts(conn, plan, contact_ids))
     account_ids = _upsert_accounts(conn, plan)
     _write_sessions(conn, plan, account_ids, contact_ids)
     _write_visitors(conn, plan, contact_ids)
@@ -92,6 +93,22 @@ def _upsert_contacts(conn: Connection, plan: Plan) -> dict[tuple[int, str], int]
             update["traits"] = excluded.traits
         stmt = stmt.on_conflict_do_update(index_elements=["workspace_id", "email"], set_=update)
         ids[(workspace_id, email)] = conn.execute(stmt.returning(contacts.c.id)).scalar_one()
+    return ids
+
+
+def _earlier_contacts(conn: Connection, plan: Plan, known: dict[tuple[int, str], int]
+                      ) -> dict[tuple[int, str], int]:
+    """Ids of the contacts of visitors identified in earlier batches."""
+    by_workspace: dict[int, set[str]] = {}
+    for v in plan.visitors.values():
+        if v.contact_email is not None and (v.workspace_id, v.contact_email) not in known:
+            by_workspace.setdefault(v.workspace_id, set()).add(v.contact_email)
+    ids: dict[tuple[int, str], int] = {}
+    c = contacts.c
+    for workspace_id, emails in sorted(by_workspace.items()):
+        stmt = sa.select(c.email, c.id).where(c.workspace_id == workspace_id,
+                                              c.email.in_(sorted(emails)))
+        ids.update(((workspace_id, email), id_) for email, id_ in conn.execute(stmt))
     return ids
 
 

@@ -10,7 +10,7 @@ Every ordering constraint is written next to its step in ``build_pipeline``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from msgspec.structs import replace
@@ -59,14 +59,45 @@ class Pipeline:
         return kept, dropped
 
 
+# Steps that cannot be switched off: without them a hit has no visitor, or keeps its
+# raw IP address.
+REQUIRED_STEPS = frozenset({"put_visitor", "put_anonymised_ip"})
+CLIENT_STEP_NAMES = (
+    "drop_bots", "drop_do_not_track", "drop_ignored_network", "put_network", "put_geo",
+    "put_visitor", "put_anonymised_ip", "put_device",
+)
+HIT_STEP_NAMES = ("put_source", "put_page_group")
+
+
+class PipelineConfigError(ValueError):
+    """Every problem of the enrichment configuration, reported at once."""
+
+
+def check_disabled(disabled: Collection[str]) -> None:
+    problems = []
+    known = set(CLIENT_STEP_NAMES) | set(HIT_STEP_NAMES)
+    for name in sorted(disabled):
+        if name not in known:
+            problems.append(f"{name!r} is not a step (steps: {', '.join(sorted(known))})")
+        elif name in REQUIRED_STEPS:
+            problems.append(f"{name!r} cannot be disabled")
+    if problems:
+        raise PipelineConfigError("; ".join(problems))
+
+
 def build_pipeline(
     *,
     resolver: NetworkResolver,
     salt_for: Callable[..., bytes],
     secret_key: str,
     country_database: str = "",
+    disabled: Collection[str] = (),
 ) -> Pipeline:
-    """The chain used by collect; resources are bound here, once, at start-up."""
+    """The chain used by collect; resources are bound here, once, at start-up.
+
+    ``disabled`` names steps to leave out (``WEBLEADS_ENRICH_DISABLE``); unknown or
+    required names raise ``PipelineConfigError`` listing every problem.
+    """
     from webleads.enrich.anonymise import make_put_anonymised_ip
     from webleads.enrich.bots import make_drop_bots
     from webleads.enrich.consent import drop_do_not_track, drop_ignored_network
@@ -75,18 +106,25 @@ def build_pipeline(
     from webleads.enrich.page_group import make_put_page_group
     from webleads.enrich.source import make_put_source
     from webleads.enrich.visitor import make_put_visitor
-    client_steps: tuple[ClientStep, ...] = (
-        make_drop_bots(),  # first: a bot costs nothing more
-        drop_do_not_track,  # before anything is derived from the visitor
-        drop_ignored_network,  # needs the raw IP
-        make_put_network(resolver),  # needs the raw IP
-        make_put_geo(country_database),  # raw IP; after network (falls back to its country)
-        make_put_visitor(salt_for),  # raw IP + user agent for the cookieless hash
-        make_put_anonymised_ip(secret_key),  # after every IP-based step above
-        make_put_device(),  # user agent only
+
+    check_disabled(disabled)
+    client_steps: dict[str, Callable[[], ClientStep]] = {
+        "drop_bots": make_drop_bots,  # first: a bot costs nothing more
+        "drop_do_not_track": lambda: drop_do_not_track,  # before anything is derived
+        "drop_ignored_network": lambda: drop_ignored_network,  # needs the raw IP
+        "put_network": lambda: make_put_network(resolver),  # needs the raw IP
+        # raw IP; after put_network, whose country it falls back to
+        "put_geo": lambda: make_put_geo(country_database),
+        "put_visitor": lambda: make_put_visitor(salt_for),  # raw IP + UA (cookieless hash)
+        "put_anonymised_ip": lambda: make_put_anonymised_ip(secret_key),  # after every IP step
+        "put_device": make_put_device,  # user agent only
+    }
+    hit_steps: dict[str, Callable[[], HitStep]] = {
+        "put_source": make_put_source,  # URL query (UTM, click ids) + referrer
+        "put_page_group": make_put_page_group,  # the site's URL rules
+    }
+    assert tuple(client_steps) == CLIENT_STEP_NAMES and tuple(hit_steps) == HIT_STEP_NAMES
+    return Pipeline(
+        tuple(make() for name, make in client_steps.items() if name not in disabled),
+        tuple(make() for name, make in hit_steps.items() if name not in disabled),
     )
-    hit_steps: tuple[HitStep, ...] = (
-        make_put_source(),  # URL query (UTM, click ids) + referrer
-        make_put_page_group(),  # the site's URL rules
-    )
-    return Pipeline(client_steps, hit_steps)
