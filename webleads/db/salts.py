@@ -1,10 +1,15 @@
-"""Daily salts for cookieless visitor hashes: created on first use, deleted after a day."""
+"""Daily salts for cookieless visitor hashes (UTC days).
+
+The first process that needs a day's salt creates it at random; every earlier salt
+is deleted at the same moment, so past days' hashes cannot be recomputed from what
+the database holds.  Cookieless visitors therefore get a new id at midnight UTC.
+"""
 
 from __future__ import annotations
 
 import secrets
 import threading
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -34,5 +39,5 @@ class SaltBook:
             conn.execute(dialect.insert(conn, salts).values(day=day, salt=secrets.token_bytes(32))
                          .on_conflict_do_nothing())
             salt = conn.execute(sa.select(salts.c.salt).where(salts.c.day == day)).scalar_one()
-            conn.execute(sa.delete(salts).where(salts.c.day < day - timedelta(days=1)))
+            conn.execute(sa.delete(salts).where(salts.c.day < day))
         return bytes(salt)

@@ -78,8 +78,8 @@ sites = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
-# Daily salts of cookieless visitor hashes: a new random salt each day, and old ones
-# deleted, so yesterday's hashes cannot be recomputed.
+# Daily salts of cookieless visitor hashes: a new random salt each UTC day; the
+# previous days' salts are deleted when it is created (db/salts.py).
 salts = sa.Table(
     "salts", metadata,
     sa.Column("day", sa.Date(), primary_key=True),
