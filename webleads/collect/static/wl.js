@@ -1,11 +1,11 @@
-/*! wl.js: the webleads-tracker tag, served as written (notes: wl.src.md).
- * SENDS text/plain JSON (a hit or up to 100) by POST to data-api, default script origin +
- * /api/collect. Hit: site, type, url, ts, visitor (cookie mode), and per type:
- * pageview referrer, title; engagement engaged_ms (visible time); click name "outbound",
- * props.href; download (.pdf .doc(x) .xls(x) .ppt(x) .zip) name "download", props.href;
- * form (data-wl-form only) name, email, props.id, no other field read; event name, props;
- * identify email, traits.
- * STORES cookie _wl_vid (random id, 13 months, SameSite=Lax); data-cookieless: nothing.
+/*! wl.js: the webleads-tracker tag, served as written. Notes: wl.src.md
+ * SENDS a text/plain JSON POST (one hit, or an array of up to 100) to data-api, by default
+ * script origin + /api/collect. Every hit: site, type, url, ts, visitor (cookie mode); plus
+ *   pageview: referrer, title      engagement: engaged_ms (visible time)
+ *   click: name "outbound", props.href      download: name "download", props.href
+ *   form (data-wl-form only): name, email, props.id; no other field is read
+ *   event: name, props      identify: email, traits
+ * STORES the cookie _wl_vid (random id, 13 months, SameSite=Lax); data-cookieless: nothing.
  * data-respect-dnt: sends nothing under Do Not Track or Global Privacy Control.
  */
 ((w, d, n, loc) => {
@@ -19,16 +19,16 @@
     return r;
   };
 
-  // hits wait 300 ms, or leave with the page
+  // hits leave 300 ms later, or at once when the page is hidden
   let hit = (type, o) => {
     q.push({ site, type, url: cur, ts: Date.now(), visitor: vid, ...o });
     timer ||= setTimeout(() => { timer = 0; flush() }, 300);
   };
   let flush = safe(() => {
-    for (let b; (b = q.splice(0, 100))[0];) {
-      b = JSON.stringify(b[1] ? b : b[0]);
-      n.sendBeacon?.(api, b) || fetch(api, { method: 'POST', body: b, keepalive: true })
-        .catch(Object);
+    while (q.length) {
+      let b = q.splice(0, 100), body = JSON.stringify(b[1] ? b : b[0]);
+      n.sendBeacon?.(api, body) || fetch(api, { method: 'POST', body, keepalive: true })
+        .catch(() => {});
     }
   });
 
@@ -39,10 +39,13 @@
     if (ms > 0) hit('engagement', { engaged_ms: ms });
   };
   let leave = () => { beat(); since = 0; flush() };
-  let pageview = ref => hit('pageview', { referrer: ref, title: d.title });
   let nav = safe(() => {
     let ref = cur;
-    if (loc.href.split('#')[0] != ref.split('#')[0]) { beat(); cur = loc.href; pageview(ref) }
+    if (loc.href.split('#')[0] != ref.split('#')[0]) {
+      beat();
+      cur = loc.href;
+      hit('pageview', { referrer: ref, title: d.title });
+    }
   });
 
   let click = e => {
@@ -58,7 +61,9 @@
   let submit = ({ target: f }) => {
     let id = f.getAttribute('id') || undefined, name = f.dataset.wlForm,
       el = f.querySelector('input[type=email],input[name*=email i]:not([type=password])');
-    if (name != null) hit('form', { name: name || id, email: el?.value || undefined, props: { id } });
+    if (name != null) {
+      hit('form', { name: name || id, email: el?.value || undefined, props: { id } });
+    }
   };
 
   let wl = safe((c, a, b) => {
@@ -82,7 +87,7 @@
       }
     }
     if (!d.hidden) since = Date.now();
-    pageview(d.referrer);
+    hit('pageview', { referrer: d.referrer, title: d.title });
     for (let m of ['pushState', 'replaceState']) {
       let orig = history[m];
       history[m] = function () { orig.apply(this, arguments); nav() };
