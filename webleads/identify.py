@@ -54,6 +54,7 @@ class SessionPlan:
     pageviews: int = 0
     engaged_ms: int = 0
     first_hit: Hit | None = None  # the entry hit of a new session
+    workspace_id: int = 0
 
 
 @dataclass(slots=True)
@@ -175,7 +176,7 @@ def _resume(
                            session, _campaign(hit), None, is_new=True)
     session = SessionPlan(
         state.session_id, vkey[0], vkey[1], state.last_seen, state.last_seen,
-        contact_email=state.contact_email,
+        contact_email=state.contact_email, workspace_id=hit.client.site.workspace_id,
     )
     plan.sessions.append(session)
     return VisitorPlan(vkey[0], hit.client.site.workspace_id, vkey[1], state.last_seen,
@@ -197,7 +198,7 @@ def _open_session(plan: Plan, hit: Hit, contact_email: str | None) -> SessionPla
     session = SessionPlan(
         None, hit.client.site.id, hit.client.visitor_key or "", hit.ts, hit.ts,
         account_key=account_key(hit.client.network), contact_email=contact_email,
-        first_hit=hit,
+        first_hit=hit, workspace_id=hit.client.site.workspace_id,
     )
     plan.sessions.append(session)
     return session

@@ -1,8 +1,15 @@
-"""The few places where SQLite and PostgreSQL need different SQL."""
+"""The few places where SQLite and PostgreSQL need different SQL.
+
+The hot path of ``store.py`` talks to the driver directly (prepared SQL text, rows
+already in the driver's form): SQLAlchemy's per-statement and per-row work costs more
+than the database itself at tens of thousands of hits per second.  Raw SQL there is
+written with ``?`` placeholders; ``execute_many`` adapts them to psycopg's ``%s``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,43 +31,101 @@ def for_update(conn: Connection, stmt: sa.Select[Any]) -> sa.Select[Any]:
     return stmt.with_for_update() if is_postgres(conn) else stmt
 
 
+def functions(conn: Connection) -> dict[str, str]:
+    """Names for raw SQL: two-argument max/min, and row locking."""
+    if is_postgres(conn):
+        return {"greatest": "greatest", "least": "least", "lock": "FOR UPDATE OF v"}
+    return {"greatest": "max", "least": "min", "lock": ""}
+
+
+def _driver(conn: Connection) -> Any:
+    dbapi = conn.connection.driver_connection
+    assert dbapi is not None
+    return dbapi
+
+
+def _placeholders(conn: Connection, sql: str) -> str:
+    return sql.replace("?", "%s") if is_postgres(conn) else sql
+
+
+def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Run ``sql`` (``?`` placeholders) once per row, at the driver level."""
+    if not rows:
+        return
+    cur = _driver(conn).cursor()
+    try:
+        cur.executemany(_placeholders(conn, sql), rows)
+    finally:
+        cur.close()
+
+
+def fetch_all(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
+    cur = _driver(conn).cursor()
+    try:
+        cur.execute(_placeholders(conn, sql), params)
+        return list(cur.fetchall())
+    finally:
+        cur.close()
+
+
+def reserve_ids(conn: Connection, table: str, n: int) -> list[int]:
+    """``n`` new primary keys for ``table``, so rows can be appended without RETURNING.
+
+    PostgreSQL draws them from the column's sequence; on SQLite the write transaction
+    (``BEGIN IMMEDIATE``) is exclusive, so the ids after the current maximum are free.
+    """
+    if n <= 0:
+        return []
+    if is_postgres(conn):
+        rows = fetch_all(conn, f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                         "FROM generate_series(1, ?)", [n])
+        return [int(r[0]) for r in rows]
+    top = fetch_all(conn, f"SELECT coalesce(max(id), 0) FROM {table}", [])[0][0]
+    return list(range(int(top) + 1, int(top) + 1 + n))
+
+
 def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str],
                 rows: Sequence[Sequence[Any]]) -> None:
     """Append rows fast: COPY on PostgreSQL, one executemany on SQLite.
 
-    ``rows`` hold values already in the driver's form (for SQLite: UTC datetimes as
-    ISO text, JSON as text) so that no per-row SQLAlchemy processing runs.
+    ``rows`` hold values already in the driver's form (``timestamp_converter``; JSON
+    as text) so that no per-row SQLAlchemy processing runs.
     """
     if not rows:
         return
-    dbapi = conn.connection.driver_connection
-    assert dbapi is not None
     names = ", ".join(columns)
     if is_postgres(conn):
-        with dbapi.cursor() as cur:
+        with _driver(conn).cursor() as cur:
             with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
     else:
         marks = ", ".join("?" * len(columns))
-        cur = dbapi.cursor()
-        try:
-            cur.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
-        finally:
-            cur.close()
+        execute_many(conn, f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
 
 
-def timestamp_converter(conn: Connection) -> Any:
-    """How ``bulk_insert`` rows carry UTC datetimes on this connection's driver."""
+def timestamp_converter(conn: Connection) -> Callable[[datetime], Any]:
+    """How rows given to the driver carry UTC datetimes on this connection."""
     if is_postgres(conn):
         return _same
     return _sqlite_timestamp
+
+
+def timestamp_reader(conn: Connection) -> Callable[[Any], datetime]:
+    """How timestamps read at the driver level become aware UTC datetimes."""
+    if is_postgres(conn):
+        return _same
+    return _sqlite_read
 
 
 def _same(value: Any) -> Any:
     return value
 
 
-def _sqlite_timestamp(value: Any) -> str:
+def _sqlite_timestamp(value: datetime) -> str:
     # The text format SQLAlchemy's SQLite DateTime reads back (UTC, naive).
-    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")  # type: ignore[no-any-return]
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _sqlite_read(value: Any) -> datetime:
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webleads.db import dialect
-from webleads.db.schema import accounts, contacts, drops, hits, quarantine, sessions, visitors
-from webleads.identify import Plan, SessionPlan, VisitorState, plan_batch
+from webleads.db.schema import contacts, drops, hits, quarantine, sessions
+from webleads.identify import Plan, VisitorState, plan_batch
 from webleads.model import Hit
 
 _json = msgspec.json.Encoder()
@@ -51,29 +51,32 @@ def _load_visitors(conn: Connection, batch: list[Hit]) -> dict[tuple[int, str], 
         key = (h.client.site.id, h.client.visitor_key or "")
         if key not in first or h.ts < first[key]:
             first[key] = h.ts
-    found: dict[tuple[int, str], VisitorState] = {}
     by_site: dict[int, list[str]] = {}
-    for site_id, vkey in first:
+    for site_id, vkey in sorted(first):
         by_site.setdefault(site_id, []).append(vkey)
+    sql = dialect.functions(conn)
     if dialect.is_postgres(conn):
         # Create missing rows first so that FOR UPDATE serialises concurrent writers;
         # such a row has no session yet and reads back as a new visitor.
-        stmt = dialect.insert(conn, visitors).on_conflict_do_nothing()
-        conn.execute(stmt, [{"site_id": s, "key": k, "first_seen": t, "last_seen": t}
-                            for (s, k), t in sorted(first.items())])
-    c = visitors.c
-    for site_id, site_keys in by_site.items():
-        for start in range(0, len(site_keys), 500):
-            chunk = sorted(site_keys[start:start + 500])
-            stmt = sa.select(c.key, c.session_id, c.last_seen, c.session_campaign,
-                             contacts.c.email).select_from(
-                visitors.outerjoin(contacts, contacts.c.id == c.contact_id)
-            ).where(c.site_id == site_id, c.key.in_(chunk)).order_by(c.key)
-            if dialect.is_postgres(conn):
-                stmt = stmt.with_for_update(of=visitors)
-            for row in conn.execute(stmt):
-                found[(site_id, row.key)] = VisitorState(
-                    row.session_id, row.last_seen, row.session_campaign, row.email)
+        dialect.execute_many(
+            conn, "INSERT INTO visitors (site_id, key, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING", [(s, k, t, t) for (s, k), t in sorted(first.items())])
+    read = dialect.timestamp_reader(conn)
+    found: dict[tuple[int, str], VisitorState] = {}
+    for site_id, keys in by_site.items():
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = dialect.fetch_all(
+                conn,
+                "SELECT v.key, v.session_id, v.last_seen, v.session_campaign, c.email "
+                "FROM visitors v LEFT JOIN contacts c ON c.id = v.contact_id "
+                f"WHERE v.site_id = ? AND v.key IN ({', '.join('?' * len(chunk))}) "
+                f"ORDER BY v.key {sql['lock']}",
+                [site_id, *chunk],
+            )
+            for key, session_id, last_seen, campaign, email in rows:
+                found[(site_id, key)] = VisitorState(session_id, read(last_seen), campaign,
+                                                     email)
     return found
 
 
@@ -112,118 +115,119 @@ def _earlier_contacts(conn: Connection, plan: Plan, known: dict[tuple[int, str],
     return ids
 
 
+ACCOUNT_COLUMNS = (
+    "workspace_id", "org_key", "name", "domain", "asn", "category", "country", "visits",
+    "pageviews", "engaged_ms", "first_seen", "last_seen",
+)
+
+
 def _upsert_accounts(conn: Connection, plan: Plan) -> dict[tuple[int, str], int]:
+    """One multi-row upsert per 500 accounts, returning their ids."""
+    if not plan.accounts:
+        return {}
+    f = dialect.functions(conn)
+    stamp = dialect.timestamp_converter(conn)
+    items = sorted(plan.accounts.items())
     ids: dict[tuple[int, str], int] = {}
-    greatest, least = _minmax(conn)
-    for (workspace_id, key), acc in sorted(plan.accounts.items()):
-        net = acc.network
-        stmt = dialect.insert(conn, accounts).values(
-            workspace_id=workspace_id, org_key=key, name=net.org_name or key,
-            domain=net.org_domain, asn=net.asn, category=net.category, country=net.country,
-            visits=acc.visits, pageviews=acc.pageviews, engaged_ms=acc.engaged_ms,
-            first_seen=acc.first_seen, last_seen=acc.last_seen,
+    row = "(" + ", ".join("?" * len(ACCOUNT_COLUMNS)) + ")"
+    for start in range(0, len(items), 500):
+        chunk = items[start:start + 500]
+        params: list[Any] = []
+        for (workspace_id, key), acc in chunk:
+            net = acc.network
+            assert acc.first_seen is not None and acc.last_seen is not None
+            params += (workspace_id, key, (net.org_name or key)[:300], net.org_domain, net.asn,
+                       net.category, net.country, acc.visits, acc.pageviews, acc.engaged_ms,
+                       stamp(acc.first_seen), stamp(acc.last_seen))
+        rows = dialect.fetch_all(
+            conn,
+            f"INSERT INTO accounts ({', '.join(ACCOUNT_COLUMNS)}) "
+            f"VALUES {', '.join([row] * len(chunk))} "
+            "ON CONFLICT (workspace_id, org_key) DO UPDATE SET "
+            "visits = accounts.visits + excluded.visits, "
+            "pageviews = accounts.pageviews + excluded.pageviews, "
+            "engaged_ms = accounts.engaged_ms + excluded.engaged_ms, "
+            f"first_seen = {f['least']}(accounts.first_seen, excluded.first_seen), "
+            f"last_seen = {f['greatest']}(accounts.last_seen, excluded.last_seen) "
+            "RETURNING workspace_id, org_key, id",
+            params,
         )
-        ex = stmt.excluded
-        c = accounts.c
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["workspace_id", "org_key"],
-            set_={
-                "visits": c.visits + ex.visits,
-                "pageviews": c.pageviews + ex.pageviews,
-                "engaged_ms": c.engaged_ms + ex.engaged_ms,
-                "first_seen": least(c.first_seen, ex.first_seen),
-                "last_seen": greatest(c.last_seen, ex.last_seen),
-            },
-        )
-        ids[(workspace_id, key)] = conn.execute(stmt.returning(c.id)).scalar_one()
+        ids.update(((int(w), k), int(i)) for w, k, i in rows)
     return ids
 
 
-def _minmax(conn: Connection) -> tuple[Any, Any]:
-    if dialect.is_postgres(conn):
-        return sa.func.greatest, sa.func.least
-    return sa.func.max, sa.func.min  # SQLite's scalar max()/min() with two arguments
+SESSION_COLUMNS = (
+    "id", "site_id", "visitor_key", "account_id", "contact_id", "started_at", "last_seen",
+    "hits", "pageviews", "engaged_ms", "entry_url", "referrer", "source_class", "source_name",
+    "utm_source", "utm_medium", "utm_campaign", "click_id_kind", "country", "device_type",
+    "browser", "os", "network_category",
+)
 
 
 def _write_sessions(conn: Connection, plan: Plan, account_ids: dict[tuple[int, str], int],
                     contact_ids: dict[tuple[int, str], int]) -> None:
+    stamp = dialect.timestamp_converter(conn)
     new = [s for s in plan.sessions if s.id is None]
-    if new:
-        rows = [_session_row(s, account_ids, contact_ids) for s in new]
-        stmt = sa.insert(sessions).returning(sessions.c.id, sort_by_parameter_order=True)
-        for session, new_id in zip(new, conn.execute(stmt, rows).scalars(), strict=True):
-            session.id = new_id
+    for session, new_id in zip(new, dialect.reserve_ids(conn, "sessions", len(new)),
+                               strict=True):
+        session.id = new_id
+    rows = []
+    for s in new:
+        hit = s.first_hit
+        assert hit is not None
+        client = hit.client
+        ws = client.site.workspace_id
+        net = client.network
+        rows.append((
+            s.id, s.site_id, s.visitor_key,
+            account_ids.get((ws, s.account_key)) if s.account_key else None,
+            contact_ids.get((ws, s.contact_email)) if s.contact_email else None,
+            stamp(s.started_at), stamp(s.last_seen), s.hits, s.pageviews, s.engaged_ms,
+            hit.url, hit.referrer, hit.source_class, hit.source_name, hit.utm_source,
+            hit.utm_medium, hit.utm_campaign, hit.click_id_kind, client.country,
+            client.device_type, client.browser, client.os, net.category if net else None,
+        ))
+    dialect.bulk_insert(conn, sessions, SESSION_COLUMNS, rows)
     old = [s for s in plan.sessions if s.first_hit is None and s.hits]
     if old:
-        greatest, _ = _minmax(conn)
-        c = sessions.c
-        update = sa.update(sessions).where(c.id == sa.bindparam("b_id")).values(
-            hits=c.hits + sa.bindparam("b_hits"),
-            pageviews=c.pageviews + sa.bindparam("b_pageviews"),
-            engaged_ms=c.engaged_ms + sa.bindparam("b_engaged"),
-            last_seen=greatest(c.last_seen, sa.bindparam("b_last", type_=c.last_seen.type)),
+        f = dialect.functions(conn)
+        dialect.execute_many(
+            conn,
+            "UPDATE sessions SET hits = hits + ?, pageviews = pageviews + ?, "
+            f"engaged_ms = engaged_ms + ?, last_seen = {f['greatest']}(last_seen, ?), "
+            "account_id = coalesce(account_id, ?) WHERE id = ?",
+            [(s.hits, s.pageviews, s.engaged_ms, stamp(s.last_seen),
+              account_ids.get((s.workspace_id, s.account_key)) if s.account_key else None,
+              s.id) for s in old],
         )
-        conn.execute(update, [{"b_id": s.id, "b_hits": s.hits, "b_pageviews": s.pageviews,
-                             "b_engaged": s.engaged_ms, "b_last": s.last_seen} for s in old])
-
-
-def _session_row(s: SessionPlan, account_ids: dict[tuple[int, str], int],
-                 contact_ids: dict[tuple[int, str], int]) -> dict[str, Any]:
-    hit = s.first_hit
-    assert hit is not None
-    client = hit.client
-    ws = client.site.workspace_id
-    net = client.network
-    return {
-        "site_id": s.site_id, "visitor_key": s.visitor_key,
-        "account_id": account_ids.get((ws, s.account_key)) if s.account_key else None,
-        "contact_id": contact_ids.get((ws, s.contact_email)) if s.contact_email else None,
-        "started_at": s.started_at, "last_seen": s.last_seen, "hits": s.hits,
-        "pageviews": s.pageviews, "engaged_ms": s.engaged_ms, "entry_url": hit.url,
-        "referrer": hit.referrer, "source_class": hit.source_class,
-        "source_name": hit.source_name, "utm_source": hit.utm_source,
-        "utm_medium": hit.utm_medium, "utm_campaign": hit.utm_campaign,
-        "click_id_kind": hit.click_id_kind, "country": client.country,
-        "device_type": client.device_type, "browser": client.browser, "os": client.os,
-        "network_category": net.category if net else None,
-    }
 
 
 def _write_visitors(conn: Connection, plan: Plan, contact_ids: dict[tuple[int, str], int]) -> None:
-    rows = []
-    for v in plan.visitors.values():
-        ws = v.workspace_id
-        rows.append({
-            "site_id": v.site_id, "key": v.key, "first_seen": v.first_seen,
-            "last_seen": v.last_seen, "session_id": v.session.id,
-            "session_campaign": v.campaign,
-            "contact_id": contact_ids.get((ws, v.contact_email)) if v.contact_email else None,
-        })
-    if not rows:
+    if not plan.visitors:
         return
-    stmt = dialect.insert(conn, visitors)
-    ex = stmt.excluded
-    _, least = _minmax(conn)
-    c = visitors.c
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["site_id", "key"],
-        set_={
-            "first_seen": least(c.first_seen, ex.first_seen),
-            "last_seen": ex.last_seen,
-            "session_id": ex.session_id,
-            "session_campaign": ex.session_campaign,
-            "contact_id": sa.func.coalesce(ex.contact_id, c.contact_id),
-        },
+    f = dialect.functions(conn)
+    stamp = dialect.timestamp_converter(conn)
+    dialect.execute_many(
+        conn,
+        "INSERT INTO visitors (site_id, key, first_seen, last_seen, session_id, "
+        "session_campaign, contact_id) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (site_id, key) DO UPDATE SET "
+        f"first_seen = {f['least']}(visitors.first_seen, excluded.first_seen), "
+        "last_seen = excluded.last_seen, session_id = excluded.session_id, "
+        "session_campaign = excluded.session_campaign, "
+        "contact_id = coalesce(excluded.contact_id, visitors.contact_id)",
+        [(v.site_id, v.key, stamp(v.first_seen), stamp(v.last_seen), v.session.id, v.campaign,
+          contact_ids.get((v.workspace_id, v.contact_email)) if v.contact_email else None)
+         for v in plan.visitors.values()],
     )
-    conn.execute(stmt, rows)
 
 
 def _link_contacts(conn: Connection, plan: Plan, contact_ids: dict[tuple[int, str], int]) -> None:
     """Link every earlier session of an identified visitor to its contact."""
     links = []
     for v in plan.visitors.values():
-        if v.contact_email is None:
-            continue
+        if v.contact_email is None or (v.workspace_id, v.contact_email) not in plan.contacts:
+            continue  # not identified by this batch: its sessions are linked already
         ws = v.workspace_id
         links.append({"b_contact": contact_ids[(ws, v.contact_email)], "b_site": v.site_id,
                       "b_key": v.key})
@@ -241,24 +245,36 @@ def _link_contacts(conn: Connection, plan: Plan, contact_ids: dict[tuple[int, st
 def _insert_hits(conn: Connection, plan: Plan, account_ids: dict[tuple[int, str], int],
                  contact_ids: dict[tuple[int, str], int]) -> None:
     stamp = dialect.timestamp_converter(conn)
+    encode = _json.encode
+    # Hits of one request share their client (and receive time): convert those once.
+    clients: dict[int, tuple[Any, ...]] = {}
+    received: dict[datetime, Any] = {}
     rows = []
     for hit, session in plan.hits:
         client = hit.client
+        part = clients.get(id(client))
+        if part is None:
+            net = client.network
+            part = clients[id(client)] = (
+                client.ip, client.ip_anon, net.asn if net else None,
+                net.as_org if net else None, net.org_name if net else None,
+                net.category if net else None, net.confidence if net else None,
+                client.country, client.browser, client.browser_version, client.os,
+                client.device_type,
+            )
+        got = received.get(hit.received_at)
+        if got is None:
+            got = received[hit.received_at] = stamp(hit.received_at)
         ws = client.site.workspace_id
-        net = client.network
         contact = session.contact_email
         rows.append((
             client.site.id, session.id,
             account_ids.get((ws, session.account_key)) if session.account_key else None,
             contact_ids.get((ws, contact)) if contact else None,
-            client.visitor_key, stamp(hit.ts), stamp(hit.received_at), hit.type, hit.url,
+            client.visitor_key, stamp(hit.ts), got, hit.type, hit.url,
             hit.referrer, hit.title, hit.name,
-            _json.encode(hit.props).decode() if hit.props else None,
-            hit.engaged_ms, client.ip, client.ip_anon,
-            net.asn if net else None, net.as_org if net else None,
-            net.org_name if net else None, net.category if net else None,
-            net.confidence if net else None, client.country, client.browser,
-            client.browser_version, client.os, client.device_type, hit.source_class,
+            encode(hit.props).decode() if hit.props else None,
+            hit.engaged_ms, *part, hit.source_class,
             hit.source_name, hit.utm_source, hit.utm_medium, hit.utm_campaign, hit.utm_term,
             hit.utm_content, hit.click_id_kind, hit.click_id, hit.page_group,
         ))

@@ -12,19 +12,22 @@ import hashlib
 import hmac
 import ipaddress
 from collections.abc import Callable
+from functools import lru_cache
 
 from msgspec.structs import replace
 
 from webleads.model import Client
 
 
+@lru_cache(maxsize=65536)
 def truncate_ip(ip: str) -> str | None:
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:
         return None
-    prefix = 24 if addr.version == 4 else 48
-    return str(ipaddress.ip_network(f"{addr}/{prefix}", strict=False).network_address)
+    if addr.version == 4:
+        return str(ipaddress.IPv4Address(int(addr) & 0xFFFFFF00))
+    return str(ipaddress.IPv6Address(int(addr) & ~((1 << 80) - 1)))
 
 
 def make_put_anonymised_ip(secret_key: str) -> Callable[[Client], Client]:

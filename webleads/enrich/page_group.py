@@ -97,17 +97,20 @@ def make_put_page_group(cache_size: int = 1024) -> Callable[[Hit], Hit | Drop]:
     """
     compiled = lru_cache(maxsize=cache_size)(_compile)
 
+    @lru_cache(maxsize=8192)
+    def group_of(rules: tuple[PageGroupRule, ...], url: str) -> str | None:
+        matcher, groups = compiled(rules)
+        path = _path(url)
+        if matcher is not None and path is not None:
+            match = matcher.fullmatch(path)
+            if match is not None and match.lastindex is not None:
+                return groups[match.lastindex - 1]
+        return None
+
     def put_page_group(hit: Hit) -> Hit | Drop:
         """Set ``page_group`` from the first of the site's rules matching the path."""
-        group: str | None = None
         rules = hit.client.site.page_groups
-        if rules:
-            matcher, groups = compiled(rules)
-            path = _path(hit.url)
-            if matcher is not None and path is not None:
-                match = matcher.fullmatch(path)
-                if match is not None and match.lastindex is not None:
-                    group = groups[match.lastindex - 1]
+        group = group_of(rules, hit.url) if rules else None
         if group == hit.page_group:
             return hit
         return msgspec.structs.replace(hit, page_group=group)
