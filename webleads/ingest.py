@@ -10,9 +10,9 @@ import asyncio
 import ipaddress
 import logging
 import zoneinfo
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,14 +49,22 @@ class Request:
 class Ingest:
     def __init__(self, *, sites: SiteBook, pipeline: Pipeline, writer: Writer, metrics: Metrics,
                  trusted_proxies: tuple[Net, ...] = (), quarantine_max_payload: int = 16384,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 ) -> None:
         self.sites = sites
         self.pipeline = pipeline
         self.writer = writer
         self.metrics = metrics
         self._trusted = trusted_proxies
         self._cap = quarantine_max_payload
-        self._clock = clock or (lambda: datetime.now(UTC))
+        trusted = self._trusted
+
+        # Senders repeat (keep-alive, proxies): the address and origin verdicts are cached.
+        @lru_cache(maxsize=8192)
+        def cached_ip(peer: str | None, xff: bytes | None, fwd: bytes | None) -> str | None:
+            headers = {k: v for k, v in ((b"x-forwarded-for", xff), (b"forwarded", fwd)) if v}
+            return client_ip(peer, headers, trusted)
+
+        self._client_ip = cached_ip
 
     async def collect(self, req: Request) -> Outcome:
         ctype = req.headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1")
@@ -91,10 +99,24 @@ class Ingest:
             return await self.reject(req, built)
         kept: list[Hit] = []
         drops: list[Drop] = []
-        for client, hits in built:
-            k, d = self.pipeline.run(client, hits)
-            kept += k
-            drops += d
+        pipeline = self.pipeline
+        received = req.received
+        for client, items in built:
+            # Client steps once per sender, then the hits are built on the enriched client.
+            enriched = pipeline.run_client(client)
+            if isinstance(enriched, Drop):
+                drops += [enriched] * len(items)
+                continue
+            for w, ts, email in items:
+                result = pipeline.run_hit(Hit(
+                    client=enriched, type=w.type, ts=ts, received_at=received, url=w.url,
+                    referrer=w.referrer, title=w.title, name=w.name, props=w.props,
+                    engaged_ms=w.engaged_ms or 0, email=email, traits=w.traits,
+                ))
+                if isinstance(result, Drop):
+                    drops.append(result)
+                else:
+                    kept.append(result)
         counts = self._drop_counts(site, drops, req.received)
         future = self.writer.submit(kept, counts)
         if future is None:
@@ -117,20 +139,29 @@ class Ingest:
             referer = headers.get(b"referer")
             if referer is None:
                 return None  # not a browser page: origins do not apply
-            parts = urlsplit(referer.decode("latin-1"))
-            origin = f"{parts.scheme}://{parts.netloc}".encode("latin-1")
+            try:
+                parts = urlsplit(referer.decode("latin-1"))
+                origin = f"{parts.scheme}://{parts.netloc}".encode("latin-1")
+            except ValueError:  # unparsable ("http://[::1"): allowed by no site
+                origin = referer
         text = origin.decode("latin-1")
-        if origin_allowed(site, text):
-            return None
+        try:
+            if origin_allowed(site, text):
+                return None
+        except ValueError:  # unparsable origin: not an allowed one
+            pass
         return Rejection(403, "origin_not_allowed", f"origin {text[:100]!r} is not allowed "
                          "for this site", site_key=site.key)
 
     def _build(self, req: Request, site: Site, wire: list[WireHit], trusted: bool
-               ) -> list[tuple[Client, list[Hit]]] | Rejection:
-        ip = client_ip(req.peer, req.headers, self._trusted)
+               ) -> list[tuple[Client, list[tuple[WireHit, datetime, str | None]]]] | Rejection:
+        """Validate what a type cannot say and group the hits by sender."""
+        headers = req.headers
+        ip = self._client_ip(req.peer, headers.get(b"x-forwarded-for"), headers.get(b"forwarded"))
         ua = req.headers.get(b"user-agent", b"").decode("latin-1")
         dnt = req.headers.get(b"dnt") == b"1" or req.headers.get(b"sec-gpc") == b"1"
-        groups: dict[tuple[str | None, str, str | None], tuple[Client, list[Hit]]] = {}
+        groups: dict[tuple[str | None, str, str | None],
+                     tuple[Client, list[tuple[WireHit, datetime, str | None]]]] = {}
         for i, w in enumerate(wire):
             prefix = f"$[{i}]" if len(wire) > 1 else "$"
             hit_ip, hit_ua = ip, ua
@@ -153,11 +184,7 @@ class Ingest:
                                 visitor=w.visitor)
                 group = groups[key] = (client, [])
             email = valid_email(w.email) if w.type in ("identify", "form") else None
-            group[1].append(Hit(
-                client=group[0], type=w.type, ts=ts, received_at=req.received, url=w.url,
-                referrer=w.referrer, title=w.title, name=w.name, props=w.props,
-                engaged_ms=w.engaged_ms or 0, email=email, traits=w.traits,
-            ))
+            group[1].append((w, ts, email))
         return list(groups.values())
 
     def _drop_counts(self, site: Site, drops: list[Drop], received: datetime

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -122,9 +123,12 @@ def _same(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=16384)  # a hit's time is also its session's and visitor's
 def _sqlite_timestamp(value: datetime) -> str:
     # The text format SQLAlchemy's SQLite DateTime reads back (UTC, naive).
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
 def _sqlite_read(value: Any) -> datetime:
