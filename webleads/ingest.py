@@ -80,7 +80,8 @@ class Ingest:
         site = self.sites.get(wire[0].site)
         if site is None:
             return await self.reject(req, Rejection(
-                400, "unknown_site", "no site has this key", "site", site_key=wire[0].site))
+                400, "unknown_site", "no site has this key",
+                "$[0].site" if _is_array(req.body) else "$.site", site_key=wire[0].site))
         trusted = False
         auth = req.headers.get(b"authorization")
         if auth is not None:
@@ -162,8 +163,9 @@ class Ingest:
         dnt = req.headers.get(b"dnt") == b"1" or req.headers.get(b"sec-gpc") == b"1"
         groups: dict[tuple[str | None, str, str | None],
                      tuple[Client, list[tuple[WireHit, datetime, str | None]]]] = {}
+        is_array = _is_array(req.body)
         for i, w in enumerate(wire):
-            prefix = f"$[{i}]" if len(wire) > 1 else "$"
+            prefix = f"$[{i}]" if is_array else "$"
             hit_ip, hit_ua = ip, ua
             if trusted and w.ip is not None:
                 try:
@@ -226,3 +228,8 @@ def _text(value: str | None, limit: int) -> str | None:
         return None
     value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     return value[:limit]
+
+
+def _is_array(body: bytes) -> bool:
+    """Was the body a JSON array (field paths then read ``$[i]``) rather than one hit?"""
+    return body.lstrip()[:1] == b"["
