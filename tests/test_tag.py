@@ -160,7 +160,9 @@ def server() -> Iterator[Server]:
 # --- the browser -------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while sync Playwright runs, the main thread has a running
+# event loop, and later modules that call asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)

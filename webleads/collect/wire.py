@@ -19,6 +19,7 @@ from msgspec import Meta
 from webleads.model import HitType
 
 MAX_HITS = 100
+MAX_EMAIL = 254  # the contacts.email column
 
 RejectReason = Literal[
     "invalid_json",  # not JSON, or not UTF-8
@@ -69,7 +70,7 @@ class WireHit(msgspec.Struct, frozen=True, gc=False):
     name: Short | None = None
     props: Props | None = None
     engaged_ms: Annotated[int, Meta(ge=0, le=86_400_000)] | None = None
-    email: Annotated[str, Meta(max_length=254)] | None = None
+    email: Annotated[str, Meta(max_length=MAX_EMAIL)] | None = None
     traits: Props | None = None
     visitor: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")] | None = None
     ts: Annotated[int, Meta(ge=0, le=10**14)] | Annotated[str, Meta(max_length=40)] | None = None
@@ -100,6 +101,8 @@ def decode(body: bytes) -> list[WireHit] | Rejection:
         return Rejection(400, "invalid_field", _clean(message), path)
     except msgspec.DecodeError as exc:
         return Rejection(400, "invalid_json", _clean(str(exc)))
+    except RecursionError:  # arrays/objects nested deeper than the decoder goes
+        return Rejection(400, "invalid_json", "JSON nested too deeply")
     hits = value if isinstance(value, list) else [value]
     if not hits:
         return Rejection(400, "empty_batch", "the array holds no hit")
@@ -138,7 +141,7 @@ def _check(hit: WireHit) -> tuple[str, str, bool] | None:
     if hit.type == "identify":
         if not hit.email:
             return ("email", "identify needs an e-mail address", True)
-        if not _EMAIL.match(hit.email.strip()):
+        if valid_email(hit.email) is None:
             return ("email", "not an e-mail address", False)
     return None
 
@@ -148,7 +151,11 @@ def valid_email(value: str | None) -> str | None:
     if not value:
         return None
     value = value.strip()
-    return value.lower() if _EMAIL.match(value) else None
+    if not _EMAIL.match(value):
+        return None
+    # Lower-casing may lengthen a string ("İ" -> "i̇"): the stored form must fit too.
+    value = value.lower()
+    return value if len(value) <= MAX_EMAIL else None
 
 
 def _unstorable(hits: list[WireHit], is_list: bool) -> str | None:
@@ -196,7 +203,10 @@ def hit_time(ts: int | str | None, received: datetime, *, trusted: bool
         except ValueError:
             return Rejection(400, "invalid_field", "ts: epoch milliseconds or ISO 8601 expected",
                              "ts")
-        when = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        try:
+            when = parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        except OverflowError:  # year 1 or 9999 with an offset: beyond any range below
+            when = datetime.min.replace(tzinfo=UTC)
     if trusted:
         if not received - timedelta(days=400) <= when <= received + timedelta(minutes=5):
             return Rejection(400, "ts_out_of_range",

@@ -119,7 +119,10 @@ def make_put_device(cache_size: int = 8192) -> Callable[[Client], Client | Drop]
             os_family = _known(parsed.os.family)
         if parsed.device is not None:
             device_family = _known(parsed.device.family)
-        return browser, version, os_family, _device_type(user_agent, os_family, device_family)
+        # Bounded to the stored columns: a forged user agent can say anything.
+        return (browser[:64] if browser else None, version[:32] if version else None,
+                os_family[:64] if os_family else None,
+                _device_type(user_agent, os_family, device_family))
 
     describe("Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/125.0")  # warm up
 

@@ -184,6 +184,9 @@ def _split(url: str, schemes: frozenset[str] | None = None) -> tuple[str | None,
     return _normalise_host(host), parts.query
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
 def _query_fields(query: str) -> dict[str, str]:
     """The UTM tags and click ids of a query string, decoded, trimmed and capped."""
     found: dict[str, str] = {}
@@ -196,7 +199,8 @@ def _query_fields(query: str) -> dict[str, str]:
     for key, value in pairs:
         name = key.strip().lower()
         if name in _WANTED and name not in found:
-            value = value.strip()[:MAX_VALUE_CHARS].strip()
+            # Decoded values may hold control characters (%00): never storable as text.
+            value = _CONTROL.sub("", value).strip()[:MAX_VALUE_CHARS].strip()
             if value:
                 found[name] = value
     return found

@@ -1,0 +1,244 @@
+"""Durability under SIGKILL: a 2xx from /api/collect means the hit is stored.
+
+The real server runs as a separate process (``webleads serve``), the site is made
+with the real CLI (``webleads site add --json``), several threads send batches of
+hits whose URLs carry unique tokens, and the server is killed with SIGKILL while
+requests are in flight.  The database is then read directly: every acknowledged
+token must be there.  Finally the server restarts on the same database, becomes
+ready and stores a new hit.
+
+On PostgreSQL only the webleads process is killed, never the database server, so
+the session cluster (started without fsync to keep the suite fast) is enough here:
+a commit the server acknowledged is in PostgreSQL's memory and WAL stream whatever
+happens to the client process.  Testing PostgreSQL's own crash safety would need a
+cluster started with ``fsync=True`` and killed itself, which is not this test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import free_port
+from webleads.db.engine import create_engine, read_only
+from webleads.db.schema import hits, sites
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+
+CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+          "Chrome/131.0.0.0 Safari/537.36")
+WORKERS = 8
+LOAD_SECONDS = 1.5
+MIN_ACKED = 100  # acknowledged hits before the kill, or the test proves nothing
+
+
+def webleads_command() -> str:
+    here = Path(sys.executable).parent / "webleads"
+    found = str(here) if here.exists() else shutil.which("webleads")
+    if found is None:
+        pytest.fail("the webleads console script is not installed (pip install -e .)")
+    return found
+
+
+@pytest.fixture
+def env(db_url: str) -> dict[str, str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("WEBLEADS_")}
+    return {**clean, "WEBLEADS_DATABASE_URL": db_url, "WEBLEADS_SECRET_KEY": "crash-test-secret",
+            "WEBLEADS_LOG_LEVEL": "warning", "WEBLEADS_LANG": "en"}
+
+
+@dataclass
+class Servers:
+    """Every server process the test started; all are killed when it ends."""
+
+    log_dir: Path
+    env: dict[str, str]
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, port: int) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"server-{len(self.procs)}.log").open("wb")
+        try:
+            proc = subprocess.Popen(
+                [webleads_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True)
+        finally:
+            log.close()  # the child holds its own descriptor
+        self.procs.append(proc)
+        return proc
+
+    def log(self, index: int = -1) -> str:
+        path = self.log_dir / f"server-{index % len(self.procs)}.log"
+        return path.read_text(errors="replace")[-3000:]
+
+    def kill_all(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+@pytest.fixture
+def servers(tmp_path: Path, env: dict[str, str]) -> Iterator[Servers]:
+    made = Servers(tmp_path, env)
+    try:
+        yield made
+    finally:
+        made.kill_all()
+
+
+def wait_ready(proc: subprocess.Popen[bytes], base: str, servers: Servers,
+               timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"the server exited with {proc.returncode}:\n{servers.log()}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+    pytest.fail(f"the server was not ready within {timeout}s:\n{servers.log()}")
+
+
+def add_site(env: dict[str, str]) -> str:
+    done = subprocess.run([webleads_command(), "site", "add", "Crash", "--domain", "example.com",
+                           "--json"], env=env, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    key = json.loads(done.stdout.strip().splitlines()[-1])["key"]
+    assert isinstance(key, str) and key.startswith("wl_")
+    return key
+
+
+@dataclass
+class Load:
+    """What the clients saw; filled by the worker threads under ``lock``."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sent: set[str] = field(default_factory=set)
+    acked: set[str] = field(default_factory=set)
+    # Start times (monotonic) of requests that ended with a transport error.
+    failed_starts: list[float] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)
+
+
+def batch(key: str, tokens: list[str], visitor: str) -> bytes:
+    return json.dumps([{"site": key, "type": "pageview", "visitor": visitor,
+                        "url": f"https://example.com/p?tok={token}"} for token in tokens]).encode()
+
+
+def worker(n: int, base: str, key: str, load: Load, stop: threading.Event) -> None:
+    rnd = random.Random(n)
+    visitor = f"crash-visitor-{n:04d}"
+    with httpx.Client(base_url=base, timeout=15) as client:
+        seq = 0
+        while not stop.is_set():
+            tokens = [f"w{n}s{seq}h{i}" for i in range(rnd.randint(1, 5))]
+            seq += 1
+            with load.lock:
+                load.sent.update(tokens)
+            started = time.monotonic()
+            try:
+                r = client.post("/api/collect", content=batch(key, tokens, visitor),
+                                headers={"content-type": "text/plain", "user-agent": CHROME})
+            except httpx.TransportError:
+                with load.lock:
+                    load.failed_starts.append(started)
+                return  # the server is gone
+            with load.lock:
+                if r.status_code == 202 and r.json() == {"accepted": len(tokens), "dropped": 0}:
+                    load.acked.update(tokens)
+                else:
+                    load.unexpected.append(f"{r.status_code} {r.text[:200]}")
+
+
+def stored_tokens(db_url: str, key: str) -> list[str]:
+    engine = create_engine(db_url)
+    try:
+        with read_only(engine) as conn, conn.begin():
+            site_id = conn.scalar(sa.select(sites.c.id).where(sites.c.key == key))
+            urls = conn.scalars(sa.select(hits.c.url).where(hits.c.site_id == site_id)).all()
+            if engine.dialect.name == "sqlite":
+                assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    finally:
+        engine.dispose()
+    return [parse_qs(urlsplit(url).query)["tok"][0] for url in urls]
+
+
+def test_acknowledged_hits_survive_sigkill(db_url: str, env: dict[str, str],
+                                           servers: Servers) -> None:
+    key = add_site(env)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = servers.start(port)
+    wait_ready(proc, base, servers)
+
+    load = Load()
+    stop = threading.Event()
+    threads = [threading.Thread(target=worker, args=(n, base, key, load, stop), daemon=True)
+               for n in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(LOAD_SECONDS)
+        deadline = time.monotonic() + 10  # a slow machine: wait for enough acknowledgements
+        while len(load.acked) < MIN_ACKED and time.monotonic() < deadline:
+            time.sleep(0.05)
+        killed_at = time.monotonic()
+        proc.send_signal(signal.SIGKILL)  # no shutdown hook, no writer drain
+        proc.wait(10)
+        with load.lock:
+            acked_at_kill = len(load.acked)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(20)
+    assert proc.returncode == -signal.SIGKILL
+    assert not any(thread.is_alive() for thread in threads)
+
+    assert not load.unexpected, load.unexpected[:5]
+    assert acked_at_kill >= MIN_ACKED, f"only {acked_at_kill} hits acknowledged before the kill"
+    in_flight = [t for t in load.failed_starts if t <= killed_at]
+    assert in_flight, "no request was in flight when the server was killed"
+
+    stored = stored_tokens(db_url, key)
+    print(f"acknowledged {acked_at_kill}, in flight at the kill {len(in_flight)}, "
+          f"sent {len(load.sent)}, stored {len(stored)}")
+    assert len(stored) == len(set(stored)), "a hit was stored twice"
+    lost = load.acked - set(stored)
+    assert not lost, f"{len(lost)} of {len(load.acked)} acknowledged hits lost: {sorted(lost)[:10]}"
+    assert set(stored) <= load.sent
+
+    # The same database serves again after the crash.
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = servers.start(port)
+    wait_ready(proc, base, servers)
+    r = httpx.post(f"{base}/api/collect", content=batch(key, ["after-restart"], "crash-visitor-x"),
+                   headers={"content-type": "text/plain", "user-agent": CHROME}, timeout=15)
+    assert (r.status_code, r.json()) == (202, {"accepted": 1, "dropped": 0}), servers.log()
+    proc.terminate()
+    proc.wait(20)
+    after = stored_tokens(db_url, key)
+    assert "after-restart" in after
+    assert load.acked <= set(after)
