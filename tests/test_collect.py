@@ -203,3 +203,29 @@ def test_health_and_metrics(live_server: LiveServer, site: NewSite) -> None:
     assert "webleads_hits_accepted_total 1" in text
     assert 'webleads_requests_rejected_total{reason="invalid_json"} 1' in text
     assert "webleads_commit_seconds_count" in text
+
+
+def test_hits_the_database_refuses_get_422_and_are_quarantined(
+    live_server: LiveServer, engine: Engine, site: NewSite, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A job the database refuses fails alone, with a 4xx (not 503 for ever), and its
+    payload is kept; other requests of the same moment are stored."""
+    from webleads.db import store
+
+    real = store.store_hits
+
+    def refuse_marked(conn: Any, batch: list[Any]) -> Any:
+        if any("refuse-me" in h.url for h in batch):
+            raise sa.exc.DataError("INSERT", {}, ValueError("value too long"))
+        return real(conn, batch)
+
+    monkeypatch.setattr(store, "store_hits", refuse_marked)
+    key = site.site.key
+    bad = {"site": key, "type": "pageview", "url": "https://example.com/refuse-me"}
+    r = post(live_server, bad)
+    assert (r.status_code, r.json()["error"]) == (422, "unstorable")
+    good = post(live_server, {"site": key, "type": "pageview", "url": "https://example.com/"})
+    assert good.status_code == 202
+    [kept] = rows(engine, quarantine)
+    assert kept.reason == "unstorable" and b"refuse-me" in kept.payload
+    assert [h.url for h in rows(engine, hits)] == ["https://example.com/"]

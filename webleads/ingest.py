@@ -22,7 +22,7 @@ from webleads.enrich.pipeline import Pipeline
 from webleads.metrics import Metrics
 from webleads.model import Client, Drop, Hit, Site
 from webleads.sites import SiteBook, check_secret, origin_allowed
-from webleads.writer import Writer, WriterUnavailable
+from webleads.writer import Writer, WriterRejected, WriterUnavailable
 
 log = logging.getLogger("webleads.ingest")
 
@@ -126,6 +126,12 @@ class Ingest:
                            (("Retry-After", RETRY_AFTER),))
         try:
             await future
+        except WriterRejected:
+            # Not the client's fault, nor a passing one: refuse and keep the payload rather
+            # than invite endless retries.
+            return await self.reject(req, Rejection(
+                422, "unstorable", "the database refused these hits; the request is kept "
+                "in quarantine for the operator", site_key=site.key))
         except WriterUnavailable:
             self.metrics.overloaded += 1
             return Outcome(503, {"error": "unavailable", "detail": "storage unavailable"},

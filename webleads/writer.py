@@ -32,6 +32,11 @@ class WriterUnavailable(Exception):
     """The batch could not be committed (database down, writer stopped)."""
 
 
+class WriterRejected(WriterUnavailable):
+    """This job alone failed for a reason other than the connection (a constraint or a
+    value the database refuses): sending the same request again cannot succeed."""
+
+
 @dataclass(slots=True)
 class Job:
     hits: list[Hit]
@@ -133,7 +138,8 @@ class Writer:
                     self._commit([job])
                 return
             log.error("writer transaction failed: %s", exc, exc_info=exc)
-            self._settle(jobs, WriterUnavailable(str(exc)))
+            error = (WriterUnavailable if _is_connection_error(exc) else WriterRejected)(str(exc))
+            self._settle(jobs, error)
             return
         self._settle(jobs, None)
 

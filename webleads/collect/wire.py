@@ -35,6 +35,7 @@ RejectReason = Literal[
     "bad_secret",  # Authorization given but wrong for the site
     "ts_out_of_range",  # server-side ts too far in the past or future
     "method_not_allowed",
+    "unstorable",  # valid, but the database refused to store it (kept in quarantine)
 ]
 
 
