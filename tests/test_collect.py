@@ -229,3 +229,14 @@ def test_hits_the_database_refuses_get_422_and_are_quarantined(
     [kept] = rows(engine, quarantine)
     assert kept.reason == "unstorable" and b"refuse-me" in kept.payload
     assert [h.url for h in rows(engine, hits)] == ["https://example.com/"]
+
+
+def test_contact_traits_accumulate_across_requests(live_server: LiveServer, engine: Engine,
+                                                   site: NewSite) -> None:
+    key = site.site.key
+    for traits in ({"plan": "free", "company": "ACME"}, {"plan": "pro"}):
+        r = post(live_server, {"site": key, "type": "identify", "email": "jane@acme.fr",
+                               "traits": traits, "visitor": "visitor-0003"})
+        assert r.status_code == 202, r.text
+    [contact] = rows(engine, contacts)
+    assert contact.traits == {"plan": "pro", "company": "ACME"}

@@ -39,6 +39,14 @@ def functions(conn: Connection) -> dict[str, str]:
     return {"greatest": "max", "least": "min", "lock": ""}
 
 
+def json_merge(conn: Connection, old: Any, new: Any) -> Any:
+    """SQL for ``old`` with the keys of the JSON object ``new`` set (NULL-safe)."""
+    if is_postgres(conn):
+        return sa.cast(sa.func.coalesce(sa.cast(old, postgresql.JSONB), sa.text("'{}'::jsonb"))
+                       .op("||")(sa.cast(new, postgresql.JSONB)), sa.JSON)
+    return sa.func.json_patch(sa.func.coalesce(old, "{}"), new)
+
+
 def _driver(conn: Connection) -> Any:
     dbapi = conn.connection.driver_connection
     assert dbapi is not None

@@ -89,11 +89,13 @@ def _upsert_contacts(conn: Connection, plan: Plan) -> dict[tuple[int, str], int]
             last_seen=contact.last_seen,
         )
         excluded = stmt.excluded
-        update: dict[str, Any] = {"last_seen": sa.func.max(contacts.c.last_seen, excluded.last_seen)
-                                  if not dialect.is_postgres(conn)
-                                  else sa.func.greatest(contacts.c.last_seen, excluded.last_seen)}
+        f = dialect.functions(conn)
+        update: dict[str, Any] = {
+            "last_seen": getattr(sa.func, f["greatest"])(contacts.c.last_seen,
+                                                         excluded.last_seen)}
         if contact.traits:
-            update["traits"] = excluded.traits
+            # New traits are merged into the known ones (a later value wins).
+            update["traits"] = dialect.json_merge(conn, contacts.c.traits, excluded.traits)
         stmt = stmt.on_conflict_do_update(index_elements=["workspace_id", "email"], set_=update)
         ids[(workspace_id, email)] = conn.execute(stmt.returning(contacts.c.id)).scalar_one()
     return ids
