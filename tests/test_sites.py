@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from webleads.db import sites as q
@@ -181,3 +182,18 @@ def test_site_book_reloads_changed_settings_after_ttl(engine: Engine) -> None:
     fresh = book.get(made.key)
     assert fresh is not None and not fresh.respect_dnt
     assert fresh.ignored_networks == ("192.0.2.0/24",) and len(fresh.ignored_nets) == 1
+
+
+def test_site_book_remembers_unknown_keys_for_a_moment(engine: Engine) -> None:
+    clock = FakeClock()
+    book = SiteBook(engine, ttl=60, miss_ttl=2, clock=clock)
+    book.reload()
+    reads: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda *args: reads.append(str(args[2])))
+    for _ in range(50):
+        assert book.get("wl_madeup") is None
+    assert sum("FROM sites" in sql for sql in reads) == 1  # one read, not fifty
+    clock.now += 3
+    assert book.get("wl_madeup") is None
+    assert sum("FROM sites" in sql for sql in reads) == 2

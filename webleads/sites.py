@@ -144,13 +144,19 @@ def origin_allowed(site: Site, origin: str) -> bool:
 class SiteBook:
     """Sites by public key, in memory, reloaded every ``ttl`` seconds (settings changes
     reach the collect path within that time).  A key not in memory is looked up once
-    in the database (an indexed read), so a site created a moment ago works at once."""
+    in the database (an indexed read), so a site created a moment ago works at once;
+    a key found nowhere is remembered for ``miss_ttl`` seconds, so a flood of made-up
+    keys costs one read per key, not one per request."""
 
-    def __init__(self, engine: Engine, *, ttl: float = 10.0,
+    MISSES_MAX = 10_000
+
+    def __init__(self, engine: Engine, *, ttl: float = 10.0, miss_ttl: float = 2.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self._engine = engine
         self._ttl = ttl
+        self._miss_ttl = miss_ttl
         self._clock = clock
+        self._misses: dict[str, float] = {}
         self._sites: dict[str, Site] = {}
         self._loaded = float("-inf")
         self._lock = threading.Lock()
@@ -168,8 +174,17 @@ class SiteBook:
                     self.reload()
         site = self._sites.get(key)
         if site is None:
+            now = self._clock()
+            if now < self._misses.get(key, float("-inf")):
+                return None
             with read_only(self._engine) as conn, conn.begin():
                 site = q.site_by_key(conn, key)
             if site is not None:
                 self._sites = {**self._sites, key: site}
+            else:
+                if len(self._misses) >= self.MISSES_MAX:
+                    self._misses = {k: t for k, t in self._misses.items() if t > now}
+                    if len(self._misses) >= self.MISSES_MAX:
+                        self._misses.clear()
+                self._misses[key] = now + self._miss_ttl
         return site
