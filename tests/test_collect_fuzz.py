@@ -54,7 +54,7 @@ STATUS_OF: dict[str, int] = {
     "invalid_json": 400, "invalid_field": 400, "missing_field": 400, "empty_batch": 400,
     "too_many_hits": 413, "mixed_sites": 400, "body_too_large": 413,
     "unsupported_media_type": 415, "unknown_site": 400, "origin_not_allowed": 403,
-    "bad_secret": 401, "ts_out_of_range": 400, "method_not_allowed": 405,
+    "bad_secret": 401, "ts_out_of_range": 400, "method_not_allowed": 405, "unstorable": 422,
 }
 CHROME = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/131.0.0.0 Safari/537.36")
