@@ -210,3 +210,45 @@ def test_commands_release_their_connections(cli: Any, engines: list[Engine]) -> 
     assert cli("hits", "--site", "wl_nope").exit_code == 1
     assert engines
     assert [cast(QueuePool, e.pool).checkedin() for e in engines] == [0] * len(engines)
+
+
+def test_quarantine_shows_refused_requests(cli: Any, live_server: LiveServer,
+                                           site: NewSite) -> None:
+    empty = cli("quarantine")
+    assert empty.exit_code == 0 and "the quarantine is empty" in text(empty.stdout)
+    r = httpx.post(f"{live_server.url}/api/collect", timeout=10, content=b'{"site": 1}',
+                   headers={"content-type": "text/plain", "user-agent": CHROME})
+    assert r.status_code == 400
+    [row] = json.loads(cli("quarantine", "--json").stdout)
+    assert (row["status"], row["reason"], row["field"]) == (400, "invalid_field", "$.site")
+    assert row["payload"] == '{"site": 1}' and row["endpoint"] == "collect"
+    table = cli("quarantine")
+    assert "invalid_field" in table.stdout and '{"site": 1}' in table.stdout
+
+
+def test_site_set_changes_options_and_keeps_the_others(cli: Any, db_url: str) -> None:
+    made = json.loads(cli("site", "add", "Example", "--domain", "example.com",
+                          "--ignore", "192.0.2.0/24", "--page-group", "crm=/crm/**",
+                          "--json").stdout)
+    key = made["key"]
+    changed = cli("site", "set", key, "--origin", "https://shop.example.org",
+                  "--cookieless", "--timezone", "Europe/Paris", "--json")
+    assert changed.exit_code == 0, changed.output
+    site = json.loads(changed.stdout)
+    assert site["origins"] == ["https://shop.example.org"]
+    assert site["identity_mode"] == "cookieless" and site["timezone"] == "Europe/Paris"
+    assert site["ignored_networks"] == ["192.0.2.0/24"]  # not given: kept
+    assert site["page_groups"] == [{"group": "crm", "pattern": "/crm/**"}]
+    assert "data-cookieless" in site["snippet"]
+    cleared = json.loads(cli("site", "set", key, "--clear-ignore", "--cookie",
+                             "--json").stdout)
+    assert cleared["ignored_networks"] == [] and cleared["identity_mode"] == "cookie"
+    text_out = cli("site", "set", key, "--no-respect-dnt")
+    assert "replace the tag" in text(text_out.stdout)
+    assert "data-respect-dnt" not in text_out.stdout
+    bad = cli("site", "set", key, "--timezone", "Mars/Olympus")
+    assert bad.exit_code == 2 and "timezone: 'Mars/Olympus'" in text(bad.stderr)
+    nothing = cli("site", "set", key)
+    assert nothing.exit_code == 2 and "nothing to change" in text(nothing.stderr)
+    unknown = cli("site", "set", "wl_nope", "--name", "x")
+    assert unknown.exit_code == 2 and "no site has the key" in text(unknown.stderr)

@@ -162,6 +162,72 @@ def site_add(
     print(tag)
 
 
+@site_app.command("set")
+def site_set(
+    key: Annotated[str, typer.Argument(help="Public key of the site.")],
+    name: Annotated[str | None, typer.Option(help="New name.")] = None,
+    domain: Annotated[str | None, typer.Option(help="New domain.")] = None,
+    origin: Annotated[list[str] | None, typer.Option(help="Allowed origins (replace the "
+                      "current list); repeatable.")] = None,
+    clear_origins: Annotated[bool, typer.Option(help="Remove every extra origin.")] = False,
+    timezone: Annotated[str | None, typer.Option(help="Time zone of reports.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Ignored networks (replace the "
+                      "current list); repeatable.")] = None,
+    clear_ignore: Annotated[bool, typer.Option(help="Ignore no network.")] = False,
+    page_group: Annotated[list[str] | None, typer.Option(help="NAME=/path/glob rules "
+                          "(replace the current list); repeatable.")] = None,
+    clear_page_groups: Annotated[bool, typer.Option(help="Remove every page group.")] = False,
+    cookieless: Annotated[bool | None, typer.Option("--cookieless/--cookie",
+                          help="Identity mode.")] = None,
+    respect_dnt: Annotated[bool | None, typer.Option("--respect-dnt/--no-respect-dnt",
+                           help="Honour Do-Not-Track and GPC.")] = None,
+    store_ip: Annotated[bool | None, typer.Option("--store-ip/--no-store-ip",
+                        help="Store raw IP addresses.")] = None,
+    ip_mode: Annotated[str | None, typer.Option(help="truncate or hash.")] = None,
+    base_url: Annotated[str, typer.Option(help="Public URL of this server, for the "
+                        "snippet.")] = "http://localhost:8000",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Change options of a site; options not given keep their value."""
+    from webleads.sites import update_site
+
+    settings = _settings()
+    _require_schema(settings)
+    changes: dict[str, Any] = {
+        "name": name, "domain": domain, "timezone": timezone, "ip_mode": ip_mode,
+        "respect_dnt": respect_dnt, "store_raw_ip": store_ip,
+        "origins": [] if clear_origins else origin,
+        "ignored_networks": [] if clear_ignore else ignore,
+        "page_groups": [] if clear_page_groups else (
+            _page_groups(page_group, settings.lang) if page_group else None),
+        "identity_mode": None if cookieless is None else (
+            "cookieless" if cookieless else "cookie"),
+    }
+    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
+    try:
+        site = update_site(engine, key, **{k: v for k, v in changes.items() if v is not None})
+    except SiteError as exc:
+        err.print(t(settings.lang, "site_error", error=exc))
+        raise typer.Exit(2) from exc
+    finally:
+        engine.dispose()
+    tag = snippet(site, base_url)
+    if as_json:
+        print(json.dumps({"key": site.key, "name": site.name, "domain": site.domain,
+                          "origins": list(site.origins), "timezone": site.timezone,
+                          "ignored_networks": list(site.ignored_networks),
+                          "page_groups": [{"group": r.group, "pattern": r.pattern}
+                                          for r in site.page_groups],
+                          "identity_mode": site.identity_mode,
+                          "respect_dnt": site.respect_dnt, "store_raw_ip": site.store_raw_ip,
+                          "ip_mode": site.ip_mode, "snippet": tag}))
+        return
+    out.print(t(settings.lang, "site_updated", name=site.name))
+    if cookieless is not None or respect_dnt is not None:
+        out.print(t(settings.lang, "site_snippet_changed", domain=site.domain))
+        print(tag)
+
+
 @site_app.command("list")
 def site_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the sites."""
@@ -229,6 +295,37 @@ def hits(
             row["page_group"] or "",
         )
     out.print(table, width=max(out.width, 160))  # readable when piped (80 columns)
+
+
+@app.command()
+def quarantine(
+    last: Annotated[int, typer.Option(min=1, max=10_000, help="How many requests.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Show the latest refused collect requests, with their reason and payload."""
+    settings = _settings()
+    _require_schema(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        with read_only(engine) as conn, conn.begin():
+            rows = reads.quarantine_rows(conn, limit=last)
+    finally:
+        engine.dispose()
+    for row in rows:
+        row["payload"] = bytes(row["payload"]).decode("utf-8", "replace")
+    if as_json:
+        print(json.dumps([{k: _plain(v) for k, v in row.items()} for row in rows]))
+        return
+    if not rows:
+        out.print(t(settings.lang, "quarantine_none"))
+        return
+    table = Table("time (UTC)", "endpoint", "status", "reason", "field", "site", "detail",
+                  "payload")
+    for row in rows:
+        table.add_row(row["received_at"].strftime("%Y-%m-%d %H:%M:%S"), row["endpoint"],
+                      str(row["status"]), row["reason"], row["field"] or "",
+                      row["site_key"] or "", row["detail"], _short(row["payload"], 80))
+    out.print(table, width=max(out.width, 160))
 
 
 @app.command()

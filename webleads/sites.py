@@ -14,6 +14,7 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -52,48 +53,103 @@ def create_site(
     respect_dnt: bool = True, store_raw_ip: bool = False, ip_mode: IpMode = "truncate",
     workspace: str = DEFAULT_WORKSPACE, now: datetime | None = None,
 ) -> NewSite:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise SiteError("name: 1 to 200 characters")
-    domain = domain.strip().lower().rstrip(".")
-    if domain.startswith(("http://", "https://")):
-        domain = _hostname(domain) or ""
-    if not _DOMAIN.match(domain) and not _is_ip(domain):
-        raise SiteError(f"domain: {domain!r} is not a host name (example.com)")
-    origins = [o.strip().rstrip("/").lower() for o in origins]  # as browsers send them
-    for origin in origins:
-        if not _ORIGIN.match(origin):
-            raise SiteError(f"origin: {origin!r} is not scheme://host[:port]")
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise SiteError(f"timezone: {timezone!r} is not a known time zone") from exc
-    for cidr in ignored_networks:
-        try:
-            ipaddress.ip_network(cidr, strict=False)
-        except ValueError as exc:
-            raise SiteError(f"ignore: {cidr!r} is not a CIDR (192.0.2.0/24)") from exc
-    for rule in page_groups:
-        if not rule.group or not rule.pattern.startswith("/"):
-            raise SiteError(f"page group: {rule.group}={rule.pattern} needs a name and a "
-                            "path starting with /")
+    values = _column_values(
+        name=name, domain=domain, origins=origins, timezone=timezone,
+        ignored_networks=ignored_networks, page_groups=page_groups,
+        identity_mode=identity_mode, respect_dnt=respect_dnt, store_raw_ip=store_raw_ip,
+        ip_mode=ip_mode,
+    )
     now = now or datetime.now(UTC)
     key = "wl_" + secrets.token_urlsafe(12)
     secret = "wls_" + secrets.token_urlsafe(24)
-    values = dict(
-        key=key, secret_hash=hash_secret(secret), name=name, domain=domain,
-        origins=origins, timezone=timezone,
-        ignored_networks=list(ignored_networks),
-        page_groups=[{"group": r.group, "pattern": r.pattern} for r in page_groups],
-        identity_mode=identity_mode, respect_dnt=respect_dnt, store_raw_ip=store_raw_ip,
-        ip_mode=ip_mode, created_at=now,
-    )
     with engine.begin() as conn:
         workspace_id = q.ensure_workspace(conn, workspace, now=now)
-        q.insert_site(conn, workspace_id=workspace_id, **values)
+        q.insert_site(conn, workspace_id=workspace_id, key=key,
+                      secret_hash=hash_secret(secret), created_at=now, **values)
         site = q.site_by_key(conn, key)
     assert site is not None
     return NewSite(site, secret)
+
+
+def update_site(engine: Engine, key: str, **changes: Any) -> Site:
+    """Change options of an existing site (same names as ``create_site``); options
+    not given keep their value.  The collect path sees the change within 10 seconds."""
+    values = _column_values(**changes)
+    if not values:
+        raise SiteError("nothing to change: give at least one option")
+    with engine.begin() as conn:
+        site = q.site_by_key(conn, key)
+        if site is None:
+            raise SiteError(f"site: no site has the key {key!r}")
+        q.update_site(conn, site.id, **values)
+        updated = q.site_by_key(conn, key)
+    assert updated is not None
+    return updated
+
+
+def _column_values(
+    *, name: str | None = None, domain: str | None = None,
+    origins: Sequence[str] | None = None, timezone: str | None = None,
+    ignored_networks: Sequence[str] | None = None,
+    page_groups: Sequence[PageGroupRule] | None = None, identity_mode: str | None = None,
+    respect_dnt: bool | None = None, store_raw_ip: bool | None = None,
+    ip_mode: str | None = None,
+) -> dict[str, Any]:
+    """The validated column values of the options given (None: not given).
+
+    Every message names the option, as the command line spells it.
+    """
+    values: dict[str, Any] = {}
+    if name is not None:
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise SiteError("name: 1 to 200 characters")
+        values["name"] = name
+    if domain is not None:
+        domain = domain.strip().lower().rstrip(".")
+        if domain.startswith(("http://", "https://")):
+            domain = _hostname(domain) or ""
+        if not _DOMAIN.match(domain) and not _is_ip(domain):
+            raise SiteError(f"domain: {domain!r} is not a host name (example.com)")
+        values["domain"] = domain
+    if origins is not None:
+        cleaned = [o.strip().rstrip("/").lower() for o in origins]  # as browsers send them
+        for origin in cleaned:
+            if not _ORIGIN.match(origin):
+                raise SiteError(f"origin: {origin!r} is not scheme://host[:port]")
+        values["origins"] = cleaned
+    if timezone is not None:
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise SiteError(f"timezone: {timezone!r} is not a known time zone") from exc
+        values["timezone"] = timezone
+    if ignored_networks is not None:
+        for cidr in ignored_networks:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise SiteError(f"ignore: {cidr!r} is not a CIDR (192.0.2.0/24)") from exc
+        values["ignored_networks"] = list(ignored_networks)
+    if page_groups is not None:
+        for rule in page_groups:
+            if not rule.group or not rule.pattern.startswith("/"):
+                raise SiteError(f"page group: {rule.group}={rule.pattern} needs a name and "
+                                "a path starting with /")
+        values["page_groups"] = [{"group": r.group, "pattern": r.pattern} for r in page_groups]
+    if identity_mode is not None:
+        if identity_mode not in ("cookie", "cookieless"):
+            raise SiteError(f"identity mode: {identity_mode!r} is not cookie or cookieless")
+        values["identity_mode"] = identity_mode
+    if ip_mode is not None:
+        if ip_mode not in ("truncate", "hash"):
+            raise SiteError(f"ip-mode: {ip_mode!r} is not truncate or hash")
+        values["ip_mode"] = ip_mode
+    if respect_dnt is not None:
+        values["respect_dnt"] = bool(respect_dnt)
+    if store_raw_ip is not None:
+        values["store_raw_ip"] = bool(store_raw_ip)
+    return values
 
 
 def _hostname(url: str) -> str | None:

@@ -19,6 +19,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "site {key} ({accepted} stored, {dropped} dropped as bots).",
         "demo_progress": "Sending demo traffic",
         "demo_next": "See the latest hits:  webleads hits --site {key}",
+        "quarantine_none": "No refused request: the quarantine is empty.",
+        "site_updated": "Site {name} updated; collect applies it within 10 seconds.",
+        "site_snippet_changed": "The tag's options changed: replace the tag on the pages "
+                                "of {domain} with this one:",
         "schema_missing": "The database has no webleads schema yet: run  webleads migrate",
         "page_group_error": "page group {value!r}: expected NAME=/path/glob",
     },
@@ -41,6 +45,10 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "au site {key} ({accepted} enregistrés, {dropped} écartés comme robots).",
         "demo_progress": "Envoi du trafic de démonstration",
         "demo_next": "Voir les derniers hits :  webleads hits --site {key}",
+        "quarantine_none": "Aucune requête refusée : la quarantaine est vide.",
+        "site_updated": "Site {name} modifié ; la collecte en tient compte sous 10 secondes.",
+        "site_snippet_changed": "Les options du marqueur ont changé : remplacez le marqueur "
+                                "des pages de {domain} par celui-ci :",
         "schema_missing": "La base n'a pas encore le schéma webleads : lancez  webleads migrate",
         "page_group_error": "groupe de pages {value!r} : NOM=/chemin/motif attendu",
     },
