@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.engine import Connection
 
 from webleads.db import reads
 from webleads.db.engine import create_engine, read_only
@@ -62,6 +65,18 @@ def _require_schema(settings: Settings) -> None:
     if revision is None:
         err.print(t(settings.lang, "schema_missing"))
         raise typer.Exit(1)
+
+
+@contextmanager
+def _reading(settings: Settings) -> Iterator[Connection]:
+    """A read-only connection for a command; the engine is disposed whatever happens."""
+    _require_schema(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        with read_only(engine) as conn, conn.begin():
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def _safe_url(url: str) -> str:
@@ -232,13 +247,10 @@ def site_set(
 def site_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List the sites."""
     settings = _settings()
-    _require_schema(settings)
     from webleads.db.sites import load_sites
 
-    engine = create_engine(settings.database_url)
-    with read_only(engine) as conn, conn.begin():
+    with _reading(settings) as conn:
         sites = load_sites(conn)
-    engine.dispose()
     if as_json:
         print(json.dumps([{"key": s.key, "name": s.name, "domain": s.domain,
                            "identity_mode": s.identity_mode} for s in sites]))
@@ -260,18 +272,13 @@ def hits(
 ) -> None:
     """Show the latest stored hits of a site with their enrichment."""
     settings = _settings()
-    _require_schema(settings)
     from webleads.db.sites import site_by_key
 
-    engine = create_engine(settings.database_url)
-    try:
-        with read_only(engine) as conn, conn.begin():
-            found = site_by_key(conn, site)
-            if found is not None:
-                rows = reads.latest_hits(conn, found.id, limit=last)
-                dropped = reads.drop_totals(conn, found.id)
-    finally:
-        engine.dispose()
+    with _reading(settings) as conn:
+        found = site_by_key(conn, site)
+        if found is not None:
+            rows = reads.latest_hits(conn, found.id, limit=last)
+            dropped = reads.drop_totals(conn, found.id)
     if found is None:
         err.print(t(settings.lang, "unknown_site", key=site))
         raise typer.Exit(1)
@@ -304,13 +311,8 @@ def quarantine(
 ) -> None:
     """Show the latest refused collect requests, with their reason and payload."""
     settings = _settings()
-    _require_schema(settings)
-    engine = create_engine(settings.database_url)
-    try:
-        with read_only(engine) as conn, conn.begin():
-            rows = reads.quarantine_rows(conn, limit=last)
-    finally:
-        engine.dispose()
+    with _reading(settings) as conn:
+        rows = reads.quarantine_rows(conn, limit=last)
     for row in rows:
         row["payload"] = bytes(row["payload"]).decode("utf-8", "replace")
     if as_json:
