@@ -68,6 +68,15 @@ def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> N
         cur.close()
 
 
+def execute(conn: Connection, sql: str, params: Sequence[Any]) -> None:
+    """Run ``sql`` (``?`` placeholders) once, at the driver level."""
+    cur = _driver(conn).cursor()
+    try:
+        cur.execute(_placeholders(conn, sql), params)
+    finally:
+        cur.close()
+
+
 def fetch_all(conn: Connection, sql: str, params: Sequence[Any]) -> list[Any]:
     cur = _driver(conn).cursor()
     try:
@@ -104,13 +113,39 @@ def bulk_insert(conn: Connection, table: sa.Table, columns: Sequence[str],
         return
     names = ", ".join(columns)
     if is_postgres(conn):
+        # Binary COPY: psycopg formats binary rows in C, about half the client CPU of
+        # the text format; each value is sent in its column's own binary type.
         with _driver(conn).cursor() as cur:
-            with cur.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            with cur.copy(f"COPY {table.name} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(_copy_types(table, tuple(columns)))
                 for row in rows:
                     copy.write_row(row)
     else:
         marks = ", ".join("?" * len(columns))
         execute_many(conn, f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+
+
+@lru_cache(maxsize=64)
+def _copy_types(table: sa.Table, columns: tuple[str, ...]) -> list[str]:
+    """PostgreSQL type names of ``columns`` for a binary COPY (JSON goes as its text)."""
+    types = []
+    for name in columns:
+        kind = table.c[name].type
+        if isinstance(kind, sa.types.TypeDecorator):
+            kind = kind.impl_instance
+        if isinstance(kind, sa.BigInteger):
+            types.append("int8")
+        elif isinstance(kind, sa.Integer):
+            types.append("int4")
+        elif isinstance(kind, sa.Float):
+            types.append("float8")
+        elif isinstance(kind, sa.DateTime):
+            types.append("timestamptz" if kind.timezone else "timestamp")
+        elif isinstance(kind, sa.String | sa.JSON):
+            types.append("text")
+        else:
+            raise TypeError(f"no binary COPY type for {table.name}.{name} ({kind!r})")
+    return types
 
 
 def timestamp_converter(conn: Connection) -> Callable[[datetime], Any]:

@@ -8,7 +8,9 @@ PostgreSQL: psycopg 3 with a small pool.
 
 from __future__ import annotations
 
-from typing import Any
+import sqlite3
+from collections.abc import Callable
+from typing import Any, cast
 
 import msgspec
 import sqlalchemy as sa
@@ -42,6 +44,13 @@ def create_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int 
 
 
 def _sqlite_engine(url: str, synchronous: str) -> Engine:
+    # CPython's sqlite3 (3.11) binds None through its adapter protocol: a registry miss,
+    # then two failed attribute lookups (``__adapt__``, ``__conform__``) that each raise
+    # and clear an AttributeError: ~0.3 µs per NULL parameter, a quarter of the cost of
+    # a hits row (a dozen of its 36 columns are NULL).  An adapter registered for
+    # NoneType is found at once and returns None, bound as NULL exactly as before.
+    # ``{}.get`` is a C callable returning None.  (The registry is process-wide.)
+    sqlite3.register_adapter(type(None), cast(Callable[[None], None], {}.get))
     engine = sa.create_engine(
         url,
         json_serializer=_json_serializer,
