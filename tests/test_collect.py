@@ -240,3 +240,19 @@ def test_contact_traits_accumulate_across_requests(live_server: LiveServer, engi
         assert r.status_code == 202, r.text
     [contact] = rows(engine, contacts)
     assert contact.traits == {"plan": "pro", "company": "ACME"}
+
+
+def test_huge_body_is_refused_from_its_start_and_the_connection_goes_on(
+    live_server: LiveServer, engine: Engine, site: NewSite,
+) -> None:
+    huge = b"[" + b" " * (5 * 1024 * 1024) + b"]"
+    with httpx.Client(base_url=live_server.url, timeout=30,
+                      headers={"content-type": "text/plain", "user-agent": CHROME}) as client:
+        r = client.post("/api/collect", content=huge)
+        assert (r.status_code, r.json()["error"]) == (413, "body_too_large")
+        ok = client.post("/api/collect", content=json.dumps(
+            {"site": site.site.key, "type": "pageview", "url": "https://example.com/"}))
+        assert ok.status_code == 202, ok.text
+    [kept] = rows(engine, quarantine)
+    assert kept.size == len(huge) and len(kept.payload) == 16384
+    assert len(rows(engine, hits)) == 1

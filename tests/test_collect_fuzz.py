@@ -471,8 +471,11 @@ def test_collect_survives_random_requests(target: Target, data: st.DataObject) -
 
     before = counts(t.engine)
     r = t.client.request(method, "/api/collect", content=content, headers=headers)
+    # The whole size is known from Content-Length; a chunked body over the limit is
+    # read no further than the first chunk past it.
+    size = None if chunked and len(body) > MAX_BODY else len(body)
     check_outcome(t, r, before, endpoint="collect", payload=body[:CAP],
-                  size=min(len(body), MAX_BODY + 1), content_type=headers.get("content-type", ""))
+                  size=size, content_type=headers.get("content-type", ""))
     info = describe(r)
     event(f"{r.status_code} {kind} {error_of(r)}")
     if method not in ("POST", "OPTIONS"):

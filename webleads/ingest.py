@@ -44,6 +44,7 @@ class Request:
     peer: str | None
     endpoint: str = "collect"
     received: datetime = field(default_factory=lambda: datetime.now(UTC))
+    size: int | None = None  # bytes of the whole body, when more than ``body`` holds
 
 
 class Ingest:
@@ -152,11 +153,8 @@ class Ingest:
             except ValueError:  # unparsable ("http://[::1"): allowed by no site
                 origin = referer
         text = origin.decode("latin-1")
-        try:
-            if origin_allowed(site, text):
-                return None
-        except ValueError:  # unparsable origin: not an allowed one
-            pass
+        if origin_allowed(site, text):
+            return None
         return Rejection(403, "origin_not_allowed", f"origin {text[:100]!r} is not allowed "
                          "for this site", site_key=site.key)
 
@@ -215,7 +213,8 @@ class Ingest:
             "reason": rejection.reason, "field": _text(rejection.field, 200),
             "detail": _text(rejection.detail, 1000) or "",
             "site_key": _text(rejection.site_key, 64), "content_type": _text(ctype, 200),
-            "size": len(req.body), "payload": req.body[: self._cap],
+            "size": req.size if req.size is not None else len(req.body),
+            "payload": req.body[: self._cap],
         }
         future = self.writer.submit([], quarantine=[row])
         if future is None:

@@ -14,6 +14,7 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -186,15 +187,20 @@ def origin_allowed(site: Site, origin: str) -> bool:
     """Is a browser page at ``origin`` (scheme://host[:port]) allowed to send hits?
 
     The site's domain and its sub-domains, on any scheme and port, and the extra
-    origins given with ``--origin``.
+    origins given with ``--origin``.  Never raises: an unparsable origin is refused.
     """
+    return _origin_verdict(site.domain, site.origins, origin)
+
+
+@lru_cache(maxsize=8192)  # pages of a site send the same Origin again and again
+def _origin_verdict(domain: str, origins: tuple[str, ...], origin: str) -> bool:
     origin = origin.lower().rstrip("/")
-    if origin in site.origins:
+    if origin in origins:
         return True
     host = _hostname(origin)
     if not host:
         return False
-    return host == site.domain or host.endswith("." + site.domain)
+    return host == domain or host.endswith("." + domain)
 
 
 class SiteBook:

@@ -60,22 +60,21 @@ async def _send_outcome(send: Send, outcome: Outcome, headers: dict[bytes, bytes
     await _respond(send, outcome.status, _json.encode(outcome.body), b"application/json", extra)
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    """The body, and whether it fit in ``limit`` (the kept part is capped at limit + 1)."""
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, int]:
+    """The body and the bytes read; reading stops past ``limit`` (an oversize body is
+    refused from its first ``limit + 1`` bytes, the rest is never buffered)."""
     chunks: list[bytes] = []
     size = 0
     more = True
-    while more:
+    while more and size <= limit:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
         chunk = message.get("body", b"")
         more = message.get("more_body", False)
-        if size <= limit:
-            chunks.append(chunk)
+        chunks.append(chunk)
         size += len(chunk)
-    body = b"".join(chunks)
-    return body[: limit + 1], size <= limit
+    return b"".join(chunks)[: limit + 1], size
 
 
 Handler = Callable[[Scope, Receive, Send], Awaitable[None]]
@@ -95,10 +94,12 @@ def make_collect(ingest: Ingest, max_body: int) -> Handler:
             body = _json.encode({"error": "method_not_allowed", "detail": "use POST"})
             await _respond(send, 405, body, b"application/json", [(b"allow", b"POST, OPTIONS")])
             return
-        declared = headers.get(b"content-length")
-        body, fits = await _read_body(receive, max_body)
-        req = Request(body=body, headers=headers, peer=_peer(scope))
-        if not fits or (declared is not None and declared.isdigit() and int(declared) > max_body):
+        declared = headers.get(b"content-length", b"")
+        length = int(declared) if declared.isdigit() else None
+        body, read = await _read_body(receive, max_body)
+        req = Request(body=body, headers=headers, peer=_peer(scope),
+                      size=length if length is not None else read)
+        if read > max_body or (length is not None and length > max_body):
             outcome = await ingest.reject(req, Rejection(
                 413, "body_too_large", f"the body exceeds {max_body} bytes"))
         else:
