@@ -66,7 +66,7 @@ def _load_visitors(conn: Connection, batch: list[Hit]) -> dict[tuple[int, str], 
         dialect.execute(conn, PG_PREINSERT_VISITORS,
                         [[s for (s, _), _ in items], [k for (_, k), _ in items], times, times])
         for site_id, keys in by_site.items():
-            rows = dialect.fetch_all(conn, PG_SELECT_VISITORS, [site_id, keys])
+            rows = dialect.fetch_all(conn, PG_SELECT_VISITORS, [keys, site_id])
             for key, session_id, last_seen, campaign, email in rows:
                 found[(site_id, key)] = VisitorState(session_id, read(last_seen), campaign,
                                                      email)
@@ -98,10 +98,14 @@ PG_PREINSERT_VISITORS = (
     "SELECT * FROM unnest(%b::bigint[], %b::text[], %b::timestamptz[], %b::timestamptz[]) "
     "ON CONFLICT DO NOTHING"
 )
+# One primary-key lookup per visitor (LATERAL), rather than ``key = ANY(...)``: with
+# the statistics of a young table the planner scanned every visitor of the site for
+# the latter (9 ms a batch of 60).  Keys come sorted: rows are locked in that order.
 PG_SELECT_VISITORS = (
     "SELECT v.key, v.session_id, v.last_seen, v.session_campaign, c.email "
-    "FROM visitors v LEFT JOIN contacts c ON c.id = v.contact_id "
-    "WHERE v.site_id = %s AND v.key = ANY(%b::text[]) ORDER BY v.key FOR UPDATE OF v"
+    "FROM unnest(%b::text[]) AS k(key) CROSS JOIN LATERAL ("
+    "SELECT * FROM visitors WHERE site_id = %s AND key = k.key FOR UPDATE) AS v "
+    "LEFT JOIN contacts c ON c.id = v.contact_id"
 )
 
 
