@@ -27,11 +27,6 @@ def insert(conn: Connection, table: sa.Table) -> Any:
     return postgresql.insert(table) if is_postgres(conn) else sqlite.insert(table)
 
 
-def for_update(conn: Connection, stmt: sa.Select[Any]) -> sa.Select[Any]:
-    """Lock selected rows on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises."""
-    return stmt.with_for_update() if is_postgres(conn) else stmt
-
-
 def functions(conn: Connection) -> dict[str, str]:
     """Names for raw SQL: two-argument max/min, and row locking."""
     if is_postgres(conn):
