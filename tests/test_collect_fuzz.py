@@ -373,8 +373,8 @@ GARBAGE = st.binary(max_size=300).map(
     lambda b: bytes(c for c in b if c == 9 or 32 <= c < 127 or c >= 128).strip(b" \t"))
 
 GOOD_TYPES = [None, "text/plain", "text/plain;charset=UTF-8", "application/json",
-              "Application/JSON; charset=utf-8", "application/csp-report", "text/plain ;x=1"]
-BAD_TYPES = ["multipart/form-data; boundary=x", "application/x-www-form-urlencoded",
+              "Application/JSON; charset=utf-8", "text/plain ;x=1"]
+BAD_TYPES = ["multipart/form-data; boundary=x", "application/csp-report", "application/x-www-form-urlencoded",
              "text/html", "image/gif", "application/jsonx", "json", "*/*"]
 GOOD_ORIGINS = [None, "http://127.0.0.1", "https://example.com", "https://www.example.com:8443",
                 "HTTP://EXAMPLE.COM"]

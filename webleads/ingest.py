@@ -26,7 +26,8 @@ from webleads.writer import Writer, WriterRejected, WriterUnavailable
 
 log = logging.getLogger("webleads.ingest")
 
-ACCEPTED_TYPES = ("", "text/plain", "application/json", "application/csp-report")
+# sendBeacon and fetch send strings as text/plain; SDKs send JSON; some clients send none.
+ACCEPTED_TYPES = ("", "text/plain", "application/json")
 RETRY_AFTER = "2"
 
 
