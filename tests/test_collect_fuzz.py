@@ -374,8 +374,9 @@ GARBAGE = st.binary(max_size=300).map(
 
 GOOD_TYPES = [None, "text/plain", "text/plain;charset=UTF-8", "application/json",
               "Application/JSON; charset=utf-8", "text/plain ;x=1"]
-BAD_TYPES = ["multipart/form-data; boundary=x", "application/csp-report", "application/x-www-form-urlencoded",
-             "text/html", "image/gif", "application/jsonx", "json", "*/*"]
+BAD_TYPES = ["multipart/form-data; boundary=x", "application/csp-report",
+             "application/x-www-form-urlencoded", "text/html", "image/gif",
+             "application/jsonx", "json", "*/*"]
 GOOD_ORIGINS = [None, "http://127.0.0.1", "https://example.com", "https://www.example.com:8443",
                 "HTTP://EXAMPLE.COM"]
 BAD_ORIGINS = ["https://evil.example.org", "null", "http://[::1", "https://example.com.evil.org",
