@@ -96,12 +96,40 @@ accounts = sa.Table(
     sa.Column("asn", sa.BigInteger()),
     sa.Column("category", sa.String(16), nullable=False),
     sa.Column("country", sa.String(2)),
+    # Identification: how sure, and which sources said what (networks/identify.py).
+    sa.Column("confidence", sa.Float()),
+    sa.Column("evidence", sa.JSON()),
+    # From the workspace's overrides: customer, partner, competitor (NULL: none).
+    sa.Column("role", sa.String(16)),
+    sa.Column("in_target", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Column("visits", sa.BigInteger(), nullable=False),
     sa.Column("pageviews", sa.BigInteger(), nullable=False),
     sa.Column("engaged_ms", sa.BigInteger(), nullable=False),
     sa.Column("first_seen", UTCDateTime(), nullable=False),
     sa.Column("last_seen", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("workspace_id", "org_key"),
+)
+
+# A workspace's own knowledge of networks, first in precedence: a CIDR (or a whole
+# ASN) -> organisation and role.  "office" excludes the traffic (the company's own
+# staff), "isp" marks a consumer network, the others name an organisation.
+# Corrections made from the product ("wrong company", "this is an ISP") land here.
+network_overrides = sa.Table(
+    "network_overrides", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("workspace_id", Id, sa.ForeignKey("workspaces.id"), nullable=False),
+    sa.Column("cidr", sa.String(49)),
+    sa.Column("asn", sa.BigInteger()),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("organisation", sa.String(300)),
+    sa.Column("domain", sa.String(253)),
+    sa.Column("category", sa.String(16)),
+    sa.Column("note", sa.Text(), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(254), nullable=False),
+    sa.CheckConstraint("(cidr IS NULL) <> (asn IS NULL)", name="cidr_or_asn"),
+    sa.UniqueConstraint("workspace_id", "cidr"),
+    sa.UniqueConstraint("workspace_id", "asn"),
 )
 
 contacts = sa.Table(
