@@ -55,7 +55,8 @@ def test_default_volume_and_mix() -> None:
     assert any("li_fat_id=" in h["url"] for h in made)
     assert any("utm_medium=email" in h["url"] for h in made)
     emails = {h["email"] for h in made if h["type"] == "identify"}
-    assert emails and all(e.endswith(".example") for e in emails)
+    # Fictional company domains, or a free-mail domain (which names no company).
+    assert emails and all(e.endswith((".example", "@laposte.net")) for e in emails)
 
 
 def test_organisations_are_fictional_and_their_networks_reserved() -> None:
@@ -116,17 +117,25 @@ def test_demo_fills_a_site_through_collect(settings: Settings, engine: Engine) -
 
     # Several organisations became accounts with counters; none of them is an ISP.
     found = rows(engine, sa.select(accounts))
-    names = {o.name for o in demo_organisations(ORGS, SEED)}
+    orgs = demo_organisations(ORGS, SEED)
     assert len(found) >= 5
-    assert all(a.visits > 0 and a.pageviews > 0 and a.engaged_ms > 0 for a in found)
-    assert {a.name for a in found} <= names
+    by_network = [a for a in found if a.name in {o.name for o in orgs}]
+    # A visitor who gave a work e-mail from home adds an account named by its domain.
+    by_email = [a for a in found if a.name in {o.domain for o in orgs}]
+    assert len(by_network) >= 5 and len(by_network) + len(by_email) == len(found)
+    assert all(a.visits > 0 and a.pageviews > 0 and a.engaged_ms > 0 for a in by_network)
+    assert all(a.visits > 0 and a.evidence == [f"e-mail domain: {a.domain}"] for a in by_email)
     assert {a.category for a in found} <= {"enterprise", "education", "government"}
 
-    # ISP, mobile and hosting visitors are stored but stay anonymous.
-    anonymous = rows(engine, sa.select(hits.c.network_category, hits.c.account_id).where(
-        hits.c.network_category.in_(["isp", "mobile", "hosting"])))
+    # ISP, mobile and hosting visitors are stored but stay anonymous, unless the visitor
+    # gave a work e-mail: then they belong to that contact's company.
+    anonymous = rows(engine, sa.select(hits.c.network_category, hits.c.account_id,
+                                       contacts.c.account_id.label("contact_account"))
+                     .outerjoin(contacts, contacts.c.id == hits.c.contact_id)
+                     .where(hits.c.network_category.in_(["isp", "mobile", "hosting"])))
     assert {r.network_category for r in anonymous} >= {"isp", "mobile"}
-    assert all(r.account_id is None for r in anonymous)
+    assert all(r.account_id == r.contact_account for r in anonymous)
+    assert any(r.account_id is None for r in anonymous)
     assert rows(engine, sa.select(hits.c.id).where(hits.c.network_category == "enterprise",
                                                    hits.c.account_id.is_(None))) == []
 
@@ -145,7 +154,9 @@ def test_demo_fills_a_site_through_collect(settings: Settings, engine: Engine) -
     groups = {r.page_group for r in rows(engine, sa.select(hits.c.page_group).distinct())}
     assert len(groups - {None}) >= 4 and None in groups
     people = rows(engine, sa.select(contacts))
-    assert people and all(p.email.endswith(".example") for p in people)
+    assert people and all(p.email.endswith((".example", "@laposte.net")) for p in people)
+    # Work addresses belong to their company's account; free-mail ones to none.
+    assert all((p.account_id is None) == p.email.endswith("@laposte.net") for p in people)
 
 
 @pytest.mark.parametrize("days", [0, 366])

@@ -157,15 +157,17 @@ def test_visitors_of_different_sites_with_the_same_key_are_separate() -> None:
 # -- accounts -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("network, expected", [
-    (ACME, "acme.fr"),
-    (Network(org_name="ACME SA", org_domain="WWW.ACME.FR", category="enterprise"),
-     "www.acme.fr"),
+    (ACME, "acme"),
+    # The name decides, not the domain: sources agree on names more than on domains.
+    (Network(org_name="ACME S.A.", org_domain="WWW.ACME.FR", category="enterprise"),
+     "acme"),
+    (Network(org_name="Groupe Renault", category="enterprise"), "renault"),
     (Network(org_name="  Société   Générale ", category="enterprise"), "societe generale"),
     (Network(org_name="SOCIÉTÉ GÉNÉRALE", category="enterprise"), "societe generale"),
     (Network(org_name="Université Paris-Saclay", category="education"),
-     "universite paris-saclay"),
+     "universite paris saclay"),
     (Network(org_name="Ministère de l'Économie", category="government"),
-     "ministere de l'economie"),
+     "ministere de l economie"),
     (Network(org_name="Ｆｕｌｌ Ｗｉｄｔｈ", category="enterprise"), "full width"),
     (Network(org_name="Orange", org_domain="orange.fr", category="isp"), None),
     (Network(org_name="SFR Mobile", category="mobile"), None),
@@ -190,11 +192,11 @@ def test_account_visits_are_entry_hits_of_sessions() -> None:
     ]
     plan = plan_batch(batch, {})
     [acme] = plan.accounts.values()
-    assert acme.key == "acme.fr" and acme.workspace_id == 10 and acme.network == ACME
+    assert acme.key == "acme" and acme.workspace_id == 10 and acme.network == ACME
     assert (acme.visits, acme.pageviews, acme.engaged_ms) == (3, 4, 900)
     assert (acme.first_seen, acme.last_seen) == (T0, T0 + timedelta(minutes=40))
-    assert sorted(s.account_key or "-" for s in plan.sessions) == ["-", "acme.fr", "acme.fr",
-                                                                   "acme.fr"]
+    assert sorted(s.account_key or "-" for s in plan.sessions) == ["-", "acme", "acme",
+                                                                   "acme"]
 
 
 def test_resumed_session_adds_no_visit_but_its_hits_count_for_the_account() -> None:
@@ -203,14 +205,14 @@ def test_resumed_session_adds_no_visit_but_its_hits_count_for_the_account() -> N
     [acme] = plan.accounts.values()
     assert (acme.visits, acme.pageviews) == (0, 2)
     [(_, session), _] = plan.hits
-    assert session.id == 7 and session.account_key == "acme.fr"
+    assert session.id == 7 and session.account_key == "acme"
 
 
 def test_accounts_are_per_workspace() -> None:
     elsewhere = Site(id=3, workspace_id=11, key="wl_three", name="Three", domain="x.org")
     plan = plan_batch([make_hit(0, network=ACME), make_hit(0, network=ACME, site=elsewhere)],
                       {})
-    assert set(plan.accounts) == {(10, "acme.fr"), (11, "acme.fr")}
+    assert set(plan.accounts) == {(10, "acme"), (11, "acme")}
 
 
 # -- contacts -----------------------------------------------------------------------------
@@ -320,7 +322,7 @@ def test_account_counters_add_up_across_batches(engine: Engine, site: NewSite) -
                    with_site(make_hit(2, visitor="visitor-2", network=ACME), s)])
     [acme] = select(engine, accounts)
     assert (acme.org_key, acme.name, acme.domain, acme.category, acme.country) == (
-        "acme.fr", "ACME SA", "acme.fr", "enterprise", "FR")
+        "acme", "ACME SA", "acme.fr", "enterprise", "FR")
     assert (acme.visits, acme.pageviews, acme.engaged_ms) == (2, 3, 800)
     assert (acme.first_seen, acme.last_seen) == (T0 + timedelta(minutes=2),
                                                  T0 + timedelta(minutes=15))

@@ -77,10 +77,10 @@ def test_batches_resume_sessions_and_add_up_accounts(engine: Engine, site: NewSi
             .select_from(sessions.outerjoin(accounts, accounts.c.id == sessions.c.account_id)))}
     assert last_seen["v-acme-1"] == T0 + timedelta(minutes=10)
     assert last_seen["v-none-1"] == T0 + timedelta(minutes=3)
-    assert account_of == {"v-acme-1": "acme.example", "v-acme-2": "acme.example",
+    assert account_of == {"v-acme-1": "acme", "v-acme-2": "acme",
                           "v-isp-1": None, "v-none-1": None}
     assert table(engine, accounts, "org_key", "name", "asn", "visits", "pageviews",
-                 "engaged_ms") == [("acme.example", "Acme SA", 64512, 2, 2, 2000)]
+                 "engaged_ms") == [("acme", "Acme SA", 64512, 2, 2, 2000)]
     assert table(engine, visitors, "key", "session_campaign", "contact_id") == [
         ("v-acme-1", None, None), ("v-acme-2", None, None), ("v-isp-1", "linkedin//c", None),
         ("v-none-1", None, None)]

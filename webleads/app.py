@@ -20,6 +20,8 @@ from webleads.db.salts import SaltBook
 from webleads.enrich.pipeline import build_pipeline
 from webleads.ingest import Ingest
 from webleads.metrics import Metrics
+from webleads.networks.identifier import Identifier
+from webleads.networks.overrides import OverrideBook
 from webleads.networks.resolver import (
     ChainResolver,
     MmdbAsnResolver,
@@ -36,11 +38,14 @@ log = logging.getLogger("webleads")
 
 
 def make_resolver(settings: Settings) -> NetworkResolver:
-    """The configured resolvers, in precedence order (ranges before the ASN file)."""
+    """The global resolver: a ranges CSV when configured, then the identifier (shipped
+    snapshot + imports + extra MMDB files), behind an LRU cache."""
     chain: list[NetworkResolver] = []
     if settings.network_ranges:
         chain.append(RangesResolver.from_csv(settings.network_ranges))
-    if settings.asn_database:
+    if settings.network_data == "shipped":
+        chain.append(Identifier.default(settings.data_dir, asn_database=settings.asn_database))
+    elif settings.asn_database:
         chain.append(MmdbAsnResolver(settings.asn_database))
     if not chain:
         return NullResolver()
@@ -59,8 +64,10 @@ class WebleadsApp:
                                               sqlite_synchronous=settings.sqlite_synchronous)
         self.metrics = Metrics()
         self.sites = SiteBook(self.engine)
+        self.overrides = OverrideBook(self.engine)
         self.pipeline = build_pipeline(
             resolver=resolver or make_resolver(settings), salt_for=SaltBook(self.engine),
+            overrides=self.overrides,
             secret_key=settings.secret_key, country_database=settings.country_database,
             disabled=settings.disabled_steps,
         )

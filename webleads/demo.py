@@ -390,7 +390,7 @@ class _Simulation:
         if account is not None:
             person.email = f"{local}@{account.org.domain}"
         else:
-            person.email = f"{local}{rng.randint(1, 99)}@homemail.example"
+            person.email = f"{local}{rng.randint(1, 99)}@laposte.net"  # free mail: no account
         if form is not None:
             self._hit(person, ip, at, "form", url=url, name=form, email=person.email,
                       props={"id": f"{form}-form"})

@@ -13,17 +13,22 @@ Rules:
 - an organisation network (see ``Network.is_organisation``) attaches the session to
   the workspace's account for that organisation;
 - an ``identify`` hit, or a ``form`` hit carrying an e-mail, links the visitor and all
-  its sessions to the contact with that e-mail.
+  its sessions to the contact with that e-mail;
+- a contact's e-mail domain names its organisation and overrides the network's guess
+  (the session and the visitor's later sessions go to that account), except free-mail
+  and ISP mail domains (``networks/data/freemail_domains.txt``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from webleads.model import Hit, Network
+from webleads.networks.names import org_key
+from webleads.networks.sources import load_freemail
 
 SESSION_IDLE = timedelta(minutes=30)
 CAMPAIGN_MAX = 300  # length of visitors.session_campaign
@@ -54,6 +59,8 @@ class SessionPlan:
     pageviews: int = 0
     engaged_ms: int = 0
     first_hit: Hit | None = None  # the entry hit of a new session
+    # The hit that moved a new session to its e-mail domain's account: counts as a visit.
+    switch_hit: Hit | None = None
     workspace_id: int = 0
 
 
@@ -76,6 +83,7 @@ class ContactPlan:
     traits: dict[str, object] = field(default_factory=dict)
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    account_key: str | None = None  # the organisation of its e-mail domain, if any
 
 
 @dataclass(slots=True)
@@ -102,19 +110,47 @@ class Plan:
 
 
 def account_key(network: Network | None) -> str | None:
-    """The key of the organisation behind a network, or None when it is no organisation.
-
-    The domain when known, otherwise the name folded to ASCII lower case.  Fuller
-    normalisation of organisation names belongs to networks/ (identification issue).
-    """
+    """The key of the organisation behind a network, or None when it is no organisation:
+    its name normalised by ``networks.names.org_key`` (legal forms, accents, case)."""
     if network is None or not network.is_organisation:
         return None
-    if network.org_domain:
-        return network.org_domain.lower()[:200]
     assert network.org_name is not None
-    folded = unicodedata.normalize("NFKD", network.org_name)
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(folded.lower().split())[:200]
+    return org_key(network.org_name) or (network.org_domain or "").lower()[:200] or None
+
+
+def business_domain(email: str | None) -> str | None:
+    """The e-mail's domain when it names an organisation (not free-mail or ISP mail)."""
+    if not email or "@" not in email:
+        return None
+    domain = email.rpartition("@")[2].lower()
+    return None if domain in freemail_domains() else domain
+
+
+def email_account(email: str | None) -> tuple[str, Network] | None:
+    """A contact's e-mail domain names its organisation; it overrides an IP guess.
+
+    The key is the domain's; ``db/store.py`` joins it to an existing account of the
+    workspace with the same domain (identified earlier from its network)."""
+    domain = business_domain(email)
+    if domain is None:
+        return None
+    network = Network(org_name=domain, org_domain=domain, category="enterprise",
+                      confidence=0.9, evidence=(f"e-mail domain: {domain}",))
+    return org_key(domain) or domain, network
+
+
+@lru_cache(maxsize=1)
+def freemail_domains() -> frozenset[str]:
+    return load_freemail()
+
+
+def _session_account(hit: Hit, contact_email: str | None) -> tuple[str, Network] | None:
+    by_mail = email_account(contact_email)
+    if by_mail is not None:
+        return by_mail
+    network = hit.client.network
+    key = account_key(network)
+    return (key, network) if key is not None and network is not None else None
 
 
 def plan_batch(hits: list[Hit], known: dict[tuple[int, str], VisitorState]) -> Plan:
@@ -153,6 +189,11 @@ def plan_batch(hits: list[Hit], known: dict[tuple[int, str], VisitorState]) -> P
             contact.last_seen = hit.ts
             if hit.traits:
                 contact.traits.update(hit.traits)
+            by_mail = email_account(hit.email)
+            if by_mail is not None:  # the e-mail domain overrides the network's guess
+                if session.account_key != by_mail[0] and session.first_hit is not None:
+                    session.switch_hit = hit  # the visit now counts for that account too
+                session.account_key = contact.account_key = by_mail[0]
         if hit.ts > visitor.last_seen:
             visitor.last_seen = hit.ts
         if hit.ts > session.last_seen:
@@ -195,9 +236,10 @@ def _campaign(hit: Hit) -> str | None:
 
 
 def _open_session(plan: Plan, hit: Hit, contact_email: str | None) -> SessionPlan:
+    account = _session_account(hit, contact_email)
     session = SessionPlan(
         None, hit.client.site.id, hit.client.visitor_key or "", hit.ts, hit.ts,
-        account_key=account_key(hit.client.network), contact_email=contact_email,
+        account_key=account[0] if account else None, contact_email=contact_email,
         first_hit=hit, workspace_id=hit.client.site.workspace_id,
     )
     plan.sessions.append(session)
@@ -205,10 +247,10 @@ def _open_session(plan: Plan, hit: Hit, contact_email: str | None) -> SessionPla
 
 
 def _count_account(plan: Plan, session: SessionPlan, hit: Hit) -> None:
-    network = hit.client.network
-    key = account_key(network)
-    if key is None or network is None:
+    found = _session_account(hit, session.contact_email)
+    if found is None:
         return
+    key, network = found
     if session.account_key is None:  # also a session resumed from an earlier batch
         session.account_key = key
     workspace_id = hit.client.site.workspace_id
@@ -216,7 +258,8 @@ def _count_account(plan: Plan, session: SessionPlan, hit: Hit) -> None:
     if account is None:
         account = AccountPlan(key, workspace_id, network, first_seen=hit.ts, last_seen=hit.ts)
         plan.accounts[(workspace_id, key)] = account
-    account.visits += session.first_hit is hit  # a visit is a session's entry hit
+    # a visit is a session's entry hit (or the hit that moved it to another account)
+    account.visits += session.first_hit is hit or session.switch_hit is hit
     account.pageviews += hit.type == "pageview"
     account.engaged_ms += hit.engaged_ms
     if account.first_seen is None or hit.ts < account.first_seen:

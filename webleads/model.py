@@ -25,10 +25,12 @@ DropReason = Literal[
     "empty_user_agent",  # no user agent, or one too short to be a browser
     "headless_browser",  # headless markers (HeadlessChrome, PhantomJS, ...)
     "do_not_track",  # DNT: 1 or Sec-GPC: 1 while the site honours them
-    "ignored_network",  # IP inside one of the site's ignored networks
+    "ignored_network",  # IP inside one of the site's ignored networks or office overrides
+    "bot_network",  # IP inside a declared crawler's published range
 ]
 DROP_REASONS: tuple[DropReason, ...] = (
     "bot", "empty_user_agent", "headless_browser", "do_not_track", "ignored_network",
+    "bot_network",
 )
 
 # Network categories (filled by the identification resolver, see networks/).
@@ -99,6 +101,8 @@ class Network(msgspec.Struct, frozen=True, gc=False):
     confidence: float = 0.0
     country: str | None = None
     evidence: tuple[str, ...] = ()
+    # A workspace override's role: customer, partner, competitor, organisation, isp.
+    role: str | None = None
 
     @property
     def is_organisation(self) -> bool:

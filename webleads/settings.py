@@ -61,10 +61,20 @@ class Settings(BaseSettings):
         16 * 1024, ge=256,
         description="Rejected payloads are kept in the quarantine table up to this many bytes.",
     )
+    data_dir: str = Field(
+        "webleads-data",
+        description="Folder of imported data (webleads import networks writes its MMDB files "
+        "under networks/). Relative paths start from the working directory.",
+    )
+    network_data: Literal["shipped", "none"] = Field(
+        "shipped",
+        description="shipped: identify networks with the data shipped in the package plus "
+        "your imports (offline). none: no identification at all (every network unknown).",
+    )
     asn_database: str = Field(
         "",
-        description="Path of an MMDB file with ASN data (GeoLite2-ASN layout) used to name "
-        "networks. Empty: no network resolver.",
+        description="Path of an extra MMDB file with ASN data (GeoLite2-ASN, DB-IP or IPinfo "
+        "layout), consulted before the shipped ASN snapshot. Empty: none.",
     )
     country_database: str = Field(
         "",
@@ -74,7 +84,7 @@ class Settings(BaseSettings):
     network_ranges: str = Field(
         "",
         description="Path of a CSV of network ranges (cidr,asn,as_org,org_name,org_domain,"
-        "category,country) checked before the ASN database.",
+        "category,country) checked before every other source except overrides.",
     )
     enrich_disable: str = Field(
         "",

@@ -6,6 +6,7 @@ are updated with atomic SQL (``n = n + :k``), never read-modify-write.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -15,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webleads.db import dialect
-from webleads.db.schema import contacts, drops, hits, quarantine, sessions
-from webleads.identify import Plan, VisitorState, plan_batch
+from webleads.db.schema import accounts, contacts, drops, hits, quarantine, sessions
+from webleads.identify import AccountPlan, Plan, VisitorState, plan_batch
 from webleads.model import Hit
 
 _json = msgspec.json.Encoder()
@@ -41,6 +42,7 @@ def store_hits(conn: Connection, batch: list[Hit]) -> Plan:
     _write_sessions(conn, plan, account_ids, contact_ids)
     _write_visitors(conn, plan, contact_ids)
     _link_contacts(conn, plan, contact_ids)
+    _link_contact_accounts(conn, plan, contact_ids, account_ids)
     _insert_hits(conn, plan, account_ids, contact_ids)
     return plan
 
@@ -147,9 +149,73 @@ def _earlier_contacts(conn: Connection, plan: Plan, known: dict[tuple[int, str],
 
 
 ACCOUNT_COLUMNS = (
-    "workspace_id", "org_key", "name", "domain", "asn", "category", "country", "visits",
-    "pageviews", "engaged_ms", "first_seen", "last_seen",
+    "workspace_id", "org_key", "name", "domain", "asn", "category", "country", "confidence",
+    "evidence", "role", "visits", "pageviews", "engaged_ms", "first_seen", "last_seen",
 )
+# What a newer identification replaces; counters add up.
+ACCOUNT_UPDATES = (
+    "confidence = excluded.confidence, evidence = excluded.evidence, "
+    "role = coalesce(excluded.role, accounts.role), "
+    "domain = coalesce(accounts.domain, excluded.domain), "
+)
+
+
+def _join_by_domain(conn: Connection, plan: Plan) -> dict[tuple[int, str], str]:
+    """Accounts that share a domain are one organisation: a planned account joins the
+    workspace's existing account with its domain, or, when the domain is new, the
+    planned account identified from its network rather than from an e-mail.
+
+    Returns {(workspace, planned key): key joined} and rekeys ``plan.accounts``."""
+    by_domain: dict[tuple[int, str], list[str]] = {}
+    for (workspace_id, key), acc in sorted(plan.accounts.items()):
+        if acc.network.org_domain:
+            by_domain.setdefault((workspace_id, acc.network.org_domain.lower()), []).append(key)
+    if not by_domain:
+        return {}
+    existing: dict[tuple[int, str], str] = {}
+    a = accounts.c
+    for workspace_id in sorted({ws for ws, _ in by_domain}):
+        domains = sorted(d for ws, d in by_domain if ws == workspace_id)
+        stmt = (sa.select(a.domain, sa.func.min(a.org_key))
+                .where(a.workspace_id == workspace_id, a.domain.in_(domains))
+                .group_by(a.domain))
+        existing.update(((workspace_id, str(d).lower()), str(k)) for d, k in conn.execute(stmt))
+    aliases: dict[tuple[int, str], str] = {}
+    for (ws, domain), keys in by_domain.items():
+        target = existing.get((ws, domain)) or min(
+            keys, key=lambda k: (_from_email(plan.accounts[(ws, k)]), k))
+        for key in keys:
+            if key != target:
+                aliases[(ws, key)] = target
+                _merge_account(plan, ws, key, target)
+    return aliases
+
+
+def _from_email(acc: AccountPlan) -> bool:
+    return acc.network.evidence[:1] == (f"e-mail domain: {acc.network.org_domain}",)
+
+
+def _merge_account(plan: Plan, ws: int, key: str, target: str) -> None:
+    acc = plan.accounts.pop((ws, key))
+    into = plan.accounts.get((ws, target))
+    if into is None:
+        acc.key = target
+        plan.accounts[(ws, target)] = acc
+        return
+    if _from_email(into) and not _from_email(acc):
+        into.network = acc.network  # the network's identification says more
+    into.visits += acc.visits
+    into.pageviews += acc.pageviews
+    into.engaged_ms += acc.engaged_ms
+    into.first_seen = min(x for x in (into.first_seen, acc.first_seen) if x)
+    into.last_seen = max(x for x in (into.last_seen, acc.last_seen) if x)
+
+
+def _account_values(acc: AccountPlan, workspace_id: int, key: str) -> tuple[Any, ...]:
+    net = acc.network
+    return (workspace_id, key, (net.org_name or key)[:300], net.org_domain, net.asn,
+            net.category, net.country, net.confidence, json.dumps(list(net.evidence)),
+            net.role, acc.visits, acc.pageviews, acc.engaged_ms)
 
 
 def _upsert_accounts(conn: Connection, plan: Plan) -> dict[tuple[int, str], int]:
@@ -158,52 +224,55 @@ def _upsert_accounts(conn: Connection, plan: Plan) -> dict[tuple[int, str], int]
         return {}
     f = dialect.functions(conn)
     stamp = dialect.timestamp_converter(conn)
+    aliases = _join_by_domain(conn, plan)
     items = sorted(plan.accounts.items())
     ids: dict[tuple[int, str], int] = {}
     if dialect.is_postgres(conn):
         values = []
         for (workspace_id, key), acc in items:
-            net = acc.network
-            values.append((workspace_id, key, (net.org_name or key)[:300], net.org_domain,
-                           net.asn, net.category, net.country, acc.visits, acc.pageviews,
-                           acc.engaged_ms, acc.first_seen, acc.last_seen))
+            values.append(_account_values(acc, workspace_id, key)
+                          + (acc.first_seen, acc.last_seen))
         columns = [list(c) for c in zip(*values, strict=True)]
         rows = dialect.fetch_all(conn, PG_UPSERT_ACCOUNTS, columns)
         ids.update(((int(w), k), int(i)) for w, k, i in rows)
-        return ids
-    row = "(" + ", ".join("?" * len(ACCOUNT_COLUMNS)) + ")"
-    for start in range(0, len(items), 500):
-        chunk = items[start:start + 500]
-        params: list[Any] = []
-        for (workspace_id, key), acc in chunk:
-            net = acc.network
-            assert acc.first_seen is not None and acc.last_seen is not None
-            params += (workspace_id, key, (net.org_name or key)[:300], net.org_domain, net.asn,
-                       net.category, net.country, acc.visits, acc.pageviews, acc.engaged_ms,
-                       stamp(acc.first_seen), stamp(acc.last_seen))
-        rows = dialect.fetch_all(
-            conn,
-            f"INSERT INTO accounts ({', '.join(ACCOUNT_COLUMNS)}) "
-            f"VALUES {', '.join([row] * len(chunk))} "
-            "ON CONFLICT (workspace_id, org_key) DO UPDATE SET "
-            "visits = accounts.visits + excluded.visits, "
-            "pageviews = accounts.pageviews + excluded.pageviews, "
-            "engaged_ms = accounts.engaged_ms + excluded.engaged_ms, "
-            f"first_seen = {f['least']}(accounts.first_seen, excluded.first_seen), "
-            f"last_seen = {f['greatest']}(accounts.last_seen, excluded.last_seen) "
-            "RETURNING workspace_id, org_key, id",
-            params,
-        )
-        ids.update(((int(w), k), int(i)) for w, k, i in rows)
+    else:
+        row = "(" + ", ".join("?" * len(ACCOUNT_COLUMNS)) + ")"
+        for start in range(0, len(items), 500):
+            chunk = items[start:start + 500]
+            params: list[Any] = []
+            for (workspace_id, key), acc in chunk:
+                assert acc.first_seen is not None and acc.last_seen is not None
+                params += _account_values(acc, workspace_id, key) + (
+                    stamp(acc.first_seen), stamp(acc.last_seen))
+            rows = dialect.fetch_all(
+                conn,
+                f"INSERT INTO accounts ({', '.join(ACCOUNT_COLUMNS)}) "
+                f"VALUES {', '.join([row] * len(chunk))} "
+                "ON CONFLICT (workspace_id, org_key) DO UPDATE SET "
+                f"{ACCOUNT_UPDATES}"
+                "visits = accounts.visits + excluded.visits, "
+                "pageviews = accounts.pageviews + excluded.pageviews, "
+                "engaged_ms = accounts.engaged_ms + excluded.engaged_ms, "
+                f"first_seen = {f['least']}(accounts.first_seen, excluded.first_seen), "
+                f"last_seen = {f['greatest']}(accounts.last_seen, excluded.last_seen) "
+                "RETURNING workspace_id, org_key, id",
+                params,
+            )
+            ids.update(((int(w), k), int(i)) for w, k, i in rows)
+    for alias, target in aliases.items():
+        ids[alias] = ids[(alias[0], target)]
     return ids
 
 
 PG_UPSERT_ACCOUNTS = (
     f"INSERT INTO accounts ({', '.join(ACCOUNT_COLUMNS)}) "
-    "SELECT * FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::bigint[], "
-    "%b::text[], %b::text[], %b::bigint[], %b::bigint[], %b::bigint[], %b::timestamptz[], "
-    "%b::timestamptz[]) "
+    "SELECT w, k, n, d, asn, cat, cc, conf, ev::json, r, v, pv, e, fs, ls "
+    "FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::bigint[], "
+    "%b::text[], %b::text[], %b::float8[], %b::text[], %b::text[], %b::bigint[], "
+    "%b::bigint[], %b::bigint[], %b::timestamptz[], %b::timestamptz[]) "
+    "AS u(w, k, n, d, asn, cat, cc, conf, ev, r, v, pv, e, fs, ls) "
     "ON CONFLICT (workspace_id, org_key) DO UPDATE SET "
+    f"{ACCOUNT_UPDATES}"
     "visits = accounts.visits + excluded.visits, "
     "pageviews = accounts.pageviews + excluded.pageviews, "
     "engaged_ms = accounts.engaged_ms + excluded.engaged_ms, "
@@ -325,6 +394,22 @@ def _link_contacts(conn: Connection, plan: Plan, contact_ids: dict[tuple[int, st
             .where(c.site_id == sa.bindparam("b_site"), c.visitor_key == sa.bindparam("b_key"),
                    c.contact_id.is_(None))
             .values(contact_id=sa.bindparam("b_contact")),
+            links,
+        )
+
+
+def _link_contact_accounts(conn: Connection, plan: Plan, contact_ids: dict[tuple[int, str], int],
+                           account_ids: dict[tuple[int, str], int]) -> None:
+    """A contact whose e-mail domain names an organisation belongs to its account."""
+    links = [
+        {"b_contact": contact_ids[(ws, email)], "b_account": account_ids[(ws, c.account_key)]}
+        for (ws, email), c in sorted(plan.contacts.items())
+        if c.account_key is not None and (ws, c.account_key) in account_ids
+    ]
+    if links:
+        conn.execute(
+            sa.update(contacts).where(contacts.c.id == sa.bindparam("b_contact"))
+            .values(account_id=sa.bindparam("b_account")),
             links,
         )
 

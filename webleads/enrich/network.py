@@ -8,17 +8,36 @@ from functools import lru_cache
 import maxminddb
 from msgspec.structs import replace
 
-from webleads.model import Client
+from webleads.model import Client, Drop
+from webleads.networks.overrides import OverrideBook
 from webleads.networks.resolver import NetworkResolver
 
 
-def make_put_network(resolver: NetworkResolver) -> Callable[[Client], Client]:
-    def put_network(client: Client) -> Client:
+def make_put_network(resolver: NetworkResolver,
+                     overrides: OverrideBook | None = None) -> Callable[[Client], Client | Drop]:
+    """The network behind the address; the site's workspace overrides come first.
+
+    An ``office`` override drops the hit as ``ignored_network``; a declared crawler's
+    published range drops it as ``bot_network`` (a crawler that renders pages with a
+    browser's user agent).
+    """
+
+    def put_network(client: Client) -> Client | Drop:
         if client.ip is None:
             return client
         network = resolver.lookup(client.ip)
+        if overrides is not None:
+            rules = overrides.for_workspace(client.site.workspace_id)
+            if rules:
+                override = rules.match(client.ip, network.asn if network else None)
+                if override is not None:
+                    network = override.apply(network)
+                    if network is None:
+                        return Drop("ignored_network")
         if network is None:
             return client
+        if network.category == "bot":
+            return Drop("bot_network")
         return replace(client, network=network, country=client.country or network.country)
 
     return put_network

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from msgspec.structs import replace
 
 from webleads.model import Client, Drop, Hit
+from webleads.networks.overrides import OverrideBook
 from webleads.networks.resolver import NetworkResolver
 
 ClientStep = Callable[[Client], "Client | Drop"]
@@ -92,6 +93,7 @@ def build_pipeline(
     secret_key: str,
     country_database: str = "",
     disabled: Collection[str] = (),
+    overrides: OverrideBook | None = None,
 ) -> Pipeline:
     """The chain used by collect; resources are bound here, once, at start-up.
 
@@ -112,7 +114,7 @@ def build_pipeline(
         "drop_bots": make_drop_bots,  # first: a bot costs nothing more
         "drop_do_not_track": lambda: drop_do_not_track,  # before anything is derived
         "drop_ignored_network": lambda: drop_ignored_network,  # needs the raw IP
-        "put_network": lambda: make_put_network(resolver),  # needs the raw IP
+        "put_network": lambda: make_put_network(resolver, overrides),  # needs the raw IP
         # raw IP; after put_network, whose country it falls back to
         "put_geo": lambda: make_put_geo(country_database),
         "put_visitor": lambda: make_put_visitor(salt_for),  # raw IP + UA (cookieless hash)
