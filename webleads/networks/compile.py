@@ -34,7 +34,8 @@ def write_mmdb(
     """Write ``(first, last, version, record)`` ranges to ``path``; return the range count.
 
     Records are flat dicts of str/int/float values; ``None`` values are left out.
-    IPv4 ranges are reachable both as IPv4 and as IPv4-mapped IPv6 addresses.
+    IPv4 ranges are reachable as IPv4 and as ::a.b.c.d (the identifier maps ::ffff:a.b.c.d
+    to IPv4 itself).
     """
     groups: dict[RecordKey, list[IPRange]] = {}
     sizes: dict[RecordKey, int] = {}

@@ -20,6 +20,7 @@ the network or the database.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,13 +104,19 @@ class Identifier:
                                 extra_country=country_database)
 
     def lookup(self, ip: str) -> Network | None:
-        try:
+        try:  # strict syntax: the MMDB reader would take "1.2.3" for 1.2.0.3
+            if ":" in ip:
+                packed = socket.inet_pton(socket.AF_INET6, ip)
+                if packed[:12] == _MAPPED:  # ::ffff:a.b.c.d is the IPv4 address
+                    ip = socket.inet_ntop(socket.AF_INET, packed[12:])
+            else:
+                socket.inet_pton(socket.AF_INET, ip)
             return self._lookup(ip)
-        except ValueError:  # not an address
+        except (OSError, ValueError):  # not an address
             return None
 
     def _lookup(self, ip: str) -> Network:
-        if _maybe_special(ip) and not ipaddress.ip_address(ip).is_global:
+        if _maybe_special(ip) and _special(ipaddress.ip_address(ip)):
             # Before any data file: some published lists wrongly cover special ranges.
             return RESERVED
         country_hit = _first(self.country, ip)
@@ -181,6 +188,17 @@ _SPECIAL_V4 = frozenset({"0", "10", "100", "127", "169", "172", "192", "198", "2
                         {str(n) for n in range(224, 256)})
 
 
+_MAPPED = b"\0" * 10 + b"\xff\xff"
+# Not global, but not in every Python version's list: 6to4 relays, the IPv6 documentation
+# prefix of RFC 9637, and the IETF protocol assignments.
+_ALSO_SPECIAL = tuple(ipaddress.ip_network(n) for n in ("2002::/16", "3fff::/20", "2001::/23"))
+
+
+def _special(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return (not address.is_global or address.is_multicast
+            or any(address in net for net in _ALSO_SPECIAL if net.version == address.version))
+
+
 def _maybe_special(ip: str) -> bool:
     if ":" in ip:
         return ip[:1] not in "23" or ip.startswith(("2001:", "2002:", "3fff:"))
@@ -203,4 +221,5 @@ def _as_org(record: Mapping[str, Any]) -> str | None:
 
 
 def _category(value: str) -> NetworkCategory:
-    return value if value in _CATEGORIES else "unknown"  # type: ignore[return-value]
+    """A published range's kind; anything unexpected is taken as hosting."""
+    return value if value in _CATEGORIES else "hosting"  # type: ignore[return-value]

@@ -23,13 +23,19 @@ _UPPER = frozenset({
     "sa", "sas", "sasu", "sarl", "se", "ag", "nv", "bv", "plc", "llc", "spa", "gie", "edf",
     "bnp", "it", "ibm", "sncf", "ratp", "cnrs", "inria", "ovh", "usa", "uk", "eu",
 })
+# Short words that are not acronyms ("SAP", "LCL", "AXA" stay in capitals).
+_SMALL_WORDS = frozenset({
+    "and", "the", "of", "for", "de", "la", "le", "les", "des", "du", "et", "en", "und",
+    "der", "die", "das", "von", "van", "den", "del", "di", "y", "e", "a", "au", "aux",
+})
 _MIXED = {"gmbh": "GmbH", "kgaa": "KGaA", "ltd": "Ltd", "inc": "Inc"}
 
 
 @lru_cache(maxsize=65536)
 def org_key(name: str) -> str:
     """The comparison key of an organisation name ("" when nothing is left)."""
-    ascii_name = anyascii(name).strip()
+    # Apostrophes join (L'Oréal = LOREAL); other punctuation separates words.
+    ascii_name = anyascii(name).replace("'", "").strip()
     base = basename(ascii_name) or ascii_name
     words = [w for w in _NOT_WORD.split(base.lower()) if w]
     kept = [w for w in words if w not in _FILLER] or words
@@ -47,7 +53,7 @@ def display_name(name: str) -> str:
         bare = word.lower().strip(".,()")
         if bare in _MIXED:
             words.append(word.lower().replace(bare, _MIXED[bare]))
-        elif bare in _UPPER or (len(bare) <= 3 and not bare.isalpha()):
+        elif bare in _UPPER or (len(bare) <= 3 and bare not in _SMALL_WORDS):
             words.append(word)
         else:
             words.append(word.capitalize())

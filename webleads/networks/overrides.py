@@ -5,7 +5,9 @@ Roles:
 - ``office``: the company's own offices; their traffic is dropped (``ignored_network``);
 - ``isp``: "this network is an ISP": its visitors stay anonymous;
 - ``customer``, ``partner``, ``competitor``, ``organisation``: the network belongs to
-  the named organisation (``organisation`` is the neutral "wrong company" fix).
+  the named organisation (``organisation`` is the neutral "wrong company" fix; without
+  a name it keeps the identified name, or the AS name, and takes the given category,
+  e.g. "this network is a university").
 
 A CIDR override beats an ASN override; among CIDRs the narrowest wins.  Corrections
 made from the product land here and are applied to stored hits by
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from webleads.model import Network, NetworkCategory
+from webleads.networks.names import display_name
 
 ROLES = ("customer", "office", "partner", "competitor", "isp", "organisation")
 ORGANISATION_CATEGORIES = ("enterprise", "education", "government")
@@ -60,7 +63,7 @@ class Override:
         if self.category is not None and self.category not in OVERRIDE_CATEGORIES:
             problems.append(f"category: {self.category!r} is not one of "
                             f"{', '.join(OVERRIDE_CATEGORIES)}")
-        if self.role in ("customer", "partner", "competitor", "organisation") and not (
+        if self.role in ("customer", "partner", "competitor") and not (
                 self.organisation or self.domain):
             problems.append(f"role {self.role} needs an organisation name or a domain")
         if problems:
@@ -84,7 +87,9 @@ class Override:
         category: NetworkCategory = (
             self.category if self.category else  # type: ignore[assignment]
             base.category if base.category in ORGANISATION_CATEGORIES else "enterprise")
-        organisation = self.organisation or self.domain or base.org_name
+        organisation = (self.organisation or self.domain or base.org_name
+                        or (display_name(base.as_org) if base.as_org else None)
+                        or (f"AS{base.asn}" if base.asn else self.target))
         return Network(asn=base.asn, as_org=base.as_org, org_name=organisation,
                        org_domain=self.domain or (base.org_domain if not self.organisation
                                                   else None),
