@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from webleads.db.schema import accounts, contacts, hits, sessions, visitors
 from webleads.db.store import store_hits
-from webleads.identify import VisitorState, account_key, plan_batch
+from webleads.identify import VisitorState, account_key, business_domain, plan_batch
 from webleads.model import Client, Hit, HitType, Network, Site
 from webleads.sites import NewSite, create_site
 
@@ -432,3 +432,44 @@ def test_long_campaign_values_are_stored_and_still_match(engine: Engine,
     store(engine, [replace(with_site(make_hit(6), s), **{**long, "utm_campaign": "c" * 199})])
     stored = select(engine, sessions, sessions.c.id)
     assert [sess.hits for sess in stored] == [2, 1]
+
+
+# -- e-mail domain over the network's guess ------------------------------------------------
+
+def test_work_email_moves_the_session_to_its_company_account() -> None:
+    batch = [
+        make_hit(0, network=ORANGE),  # at home, on a consumer ISP: anonymous so far
+        make_hit(1, network=ORANGE, type="identify", email="jane@globex.example"),
+        make_hit(2, network=ORANGE),
+        make_hit(40, network=ORANGE),  # a later session, still from home
+    ]
+    plan = plan_batch(batch, {})
+    [globex] = plan.accounts.values()
+    assert (globex.key, globex.network.org_domain, globex.network.category) == (
+        "globex example", "globex.example", "enterprise")
+    assert globex.network.evidence == ("e-mail domain: globex.example",)
+    # Both sessions count as visits of the company; every hit goes to its account.
+    assert (globex.visits, globex.pageviews) == (2, 3)
+    assert [s.account_key for s in plan.sessions] == ["globex example"] * 2
+    assert plan.contacts[(10, "jane@globex.example")].account_key == "globex example"
+
+
+def test_free_mail_names_no_company_and_keeps_the_network_guess() -> None:
+    batch = [make_hit(0, network=ACME),
+             make_hit(1, network=ACME, type="identify", email="jane.doe@gmail.com"),
+             make_hit(2, visitor="visitor-2", network=ORANGE, type="identify",
+                      email="bob@orange.fr")]
+    plan = plan_batch(batch, {})
+    assert [a.key for a in plan.accounts.values()] == ["acme"]
+    assert {c.account_key for c in plan.contacts.values()} == {None}
+    assert business_domain("x@GMAIL.com") is None
+    assert business_domain("x@globex.example") == "globex.example"
+
+
+def test_work_email_beats_the_network_of_another_company() -> None:
+    plan = plan_batch([make_hit(0, network=ACME),
+                       make_hit(1, network=ACME, type="identify", email="jo@globex.example")],
+                      {})
+    assert {a.key for a in plan.accounts.values()} == {"acme", "globex example"}
+    [session] = plan.sessions
+    assert session.account_key == "globex example"

@@ -388,3 +388,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# Commands about networks and identification live in their own module.
+from webleads import cli_networks  # noqa: E402
+
+cli_networks.register(app)

@@ -59,8 +59,10 @@ class SessionPlan:
     pageviews: int = 0
     engaged_ms: int = 0
     first_hit: Hit | None = None  # the entry hit of a new session
-    # The hit that moved a new session to its e-mail domain's account: counts as a visit.
+    # The hit that moved a new session to its e-mail domain's account: counts as a visit,
+    # and brings the session's earlier page views and engaged time when it had no account.
     switch_hit: Hit | None = None
+    carried: tuple[int, int] = (0, 0)
     workspace_id: int = 0
 
 
@@ -193,6 +195,8 @@ def plan_batch(hits: list[Hit], known: dict[tuple[int, str], VisitorState]) -> P
             if by_mail is not None:  # the e-mail domain overrides the network's guess
                 if session.account_key != by_mail[0] and session.first_hit is not None:
                     session.switch_hit = hit  # the visit now counts for that account too
+                    if session.account_key is None:
+                        session.carried = (session.pageviews, session.engaged_ms)
                 session.account_key = contact.account_key = by_mail[0]
         if hit.ts > visitor.last_seen:
             visitor.last_seen = hit.ts
@@ -260,6 +264,9 @@ def _count_account(plan: Plan, session: SessionPlan, hit: Hit) -> None:
         plan.accounts[(workspace_id, key)] = account
     # a visit is a session's entry hit (or the hit that moved it to another account)
     account.visits += session.first_hit is hit or session.switch_hit is hit
+    if session.switch_hit is hit:
+        account.pageviews += session.carried[0]
+        account.engaged_ms += session.carried[1]
     account.pageviews += hit.type == "pageview"
     account.engaged_ms += hit.engaged_ms
     if account.first_seen is None or hit.ts < account.first_seen:

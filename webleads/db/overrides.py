@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webleads.db.schema import network_overrides as t
+from webleads.db.schema import workspaces
 from webleads.networks.overrides import Override
 
 
@@ -17,6 +18,11 @@ def load_overrides(conn: Connection, workspace_id: int | None = None) -> list[Ov
     if workspace_id is not None:
         query = query.where(t.c.workspace_id == workspace_id)
     return [_override(row) for row in conn.execute(query)]
+
+
+def workspace_exists(conn: Connection, workspace_id: int) -> bool:
+    found = conn.execute(sa.select(workspaces.c.id).where(workspaces.c.id == workspace_id))
+    return found.first() is not None
 
 
 def signature(conn: Connection) -> tuple[int, int]:

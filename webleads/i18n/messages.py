@@ -25,6 +25,39 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "of {domain} with this one:",
         "schema_missing": "The database has no webleads schema yet: run  webleads migrate",
         "page_group_error": "page group {value!r}: expected NAME=/path/glob",
+        "lookup_nothing": "Give addresses as arguments or with --file.",
+        "lookup_file": "Cannot read {file}: {error}",
+        "lookup_bad": "{where}: {value!r} is not an IP address.",
+        "import_format": "--format: {value!r} is not one of {formats}.",
+        "import_reading": "Reading {file}",
+        "import_error": "Nothing imported: {error}",
+        "import_done": "Imported {ranges} ranges into the {layer} layer in {seconds} s "
+                       "({target}). Stored hits keep their network until you run "
+                       " webleads networks reidentify",
+        "data_none": "No network data: identification is switched off "
+                     "(WEBLEADS_NETWORK_DATA=none).",
+        "data_imported_mark": "* imported by you (consulted before the shipped data). "
+                              "Attribution:",
+        "override_invalid": "Invalid override: {error}",
+        "override_added": "Override {id} saved: {target} is {role}.",
+        "override_none": "No override in this workspace.",
+        "unknown_workspace": "No workspace {id}: workspaces are made with their first site "
+                             "(webleads site add; see webleads site list).",
+        "override_unknown": "No override {id} in this workspace.",
+        "override_removed": "Override {id} removed.",
+        "reidentified": "Re-identified {hits} stored hits: {changed} changed, "
+                        "{created} accounts created, {emptied} accounts left without hits.",
+        "funnel_bad_date": "Invalid date: {error}",
+        "funnel_title": "Identification funnel of site {site}, {first} to {last}:",
+        "funnel_stage": "stage",
+        "funnel_count": "hits",
+        "funnel_received": "hits received",
+        "funnel_human": "by humans (not bots)",
+        "funnel_stored": "stored",
+        "funnel_business": "from business networks",
+        "funnel_identified_hits": "attached to an organisation",
+        "funnel_identified": "organisations identified",
+        "funnel_in_target": "organisations in target",
     },
     "fr": {
         "migrated": "Base de données à la révision {revision} ({url}).",
@@ -51,5 +84,38 @@ MESSAGES: dict[str, dict[str, str]] = {
                                 "des pages de {domain} par celui-ci :",
         "schema_missing": "La base n'a pas encore le schéma webleads : lancez  webleads migrate",
         "page_group_error": "groupe de pages {value!r} : NOM=/chemin/motif attendu",
+        "lookup_nothing": "Donnez des adresses en arguments ou avec --file.",
+        "lookup_file": "Impossible de lire {file} : {error}",
+        "lookup_bad": "{where} : {value!r} n'est pas une adresse IP.",
+        "import_format": "--format : {value!r} n'est pas l'un de {formats}.",
+        "import_reading": "Lecture de {file}",
+        "import_error": "Rien n'a été importé : {error}",
+        "import_done": "{ranges} plages importées dans la couche {layer} en {seconds} s "
+                       "({target}). Les hits déjà enregistrés gardent leur réseau tant que "
+                       "vous ne lancez pas  webleads networks reidentify",
+        "data_none": "Aucune donnée réseau : l'identification est désactivée "
+                     "(WEBLEADS_NETWORK_DATA=none).",
+        "data_imported_mark": "* importé par vous (consulté avant les données livrées). "
+                              "Attribution :",
+        "override_invalid": "Surcharge invalide : {error}",
+        "override_added": "Surcharge {id} enregistrée : {target} est {role}.",
+        "override_none": "Aucune surcharge dans cet espace de travail.",
+        "unknown_workspace": "Pas d'espace de travail {id} : un espace de travail naît avec "
+                             "son premier site (webleads site add ; voir webleads site list).",
+        "override_unknown": "Pas de surcharge {id} dans cet espace de travail.",
+        "override_removed": "Surcharge {id} supprimée.",
+        "reidentified": "{hits} hits enregistrés ré-identifiés : {changed} modifiés, "
+                        "{created} comptes créés, {emptied} comptes laissés sans hit.",
+        "funnel_bad_date": "Date invalide : {error}",
+        "funnel_title": "Entonnoir d'identification du site {site}, du {first} au {last} :",
+        "funnel_stage": "étape",
+        "funnel_count": "hits",
+        "funnel_received": "hits reçus",
+        "funnel_human": "humains (hors robots)",
+        "funnel_stored": "enregistrés",
+        "funnel_business": "depuis des réseaux d'organisations",
+        "funnel_identified_hits": "rattachés à une organisation",
+        "funnel_identified": "organisations identifiées",
+        "funnel_in_target": "organisations dans la cible",
     },
 }
