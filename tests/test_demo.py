@@ -124,7 +124,8 @@ def test_demo_fills_a_site_through_collect(settings: Settings, engine: Engine) -
     by_email = [a for a in found if a.name in {o.domain for o in orgs}]
     assert len(by_network) >= 5 and len(by_network) + len(by_email) == len(found)
     assert all(a.visits > 0 and a.pageviews > 0 and a.engaged_ms > 0 for a in by_network)
-    assert all(a.visits > 0 and a.evidence == [f"e-mail domain: {a.domain}"] for a in by_email)
+    assert all(a.visits > 0 and a.evidence == [f"e-mail domain: {a.domain}"] for a in by_email), [
+        (a.name, a.visits, a.evidence) for a in by_email]
     assert {a.category for a in found} <= {"enterprise", "education", "government"}
 
     # ISP, mobile and hosting visitors are stored but stay anonymous, unless the visitor

@@ -167,7 +167,7 @@ def test_visitors_of_different_sites_with_the_same_key_are_separate() -> None:
     (Network(org_name="Université Paris-Saclay", category="education"),
      "universite paris saclay"),
     (Network(org_name="Ministère de l'Économie", category="government"),
-     "ministere de l economie"),
+     "ministere de leconomie"),
     (Network(org_name="Ｆｕｌｌ Ｗｉｄｔｈ", category="enterprise"), "full width"),
     (Network(org_name="Orange", org_domain="orange.fr", category="isp"), None),
     (Network(org_name="SFR Mobile", category="mobile"), None),

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from webleads.db import store
-from webleads.db.schema import accounts, hits, sessions, visitors
+from webleads.db.schema import accounts, contacts, hits, sessions, visitors
 from webleads.model import Client, Hit, HitType, Network, Site
 from webleads.sites import NewSite
 
@@ -91,3 +91,37 @@ def test_batches_resume_sessions_and_add_up_accounts(engine: Engine, site: NewSi
         ("v-isp-1", 0, 65000, 0.5, None, None), ("v-isp-1", 0, 65000, 0.5, None, None),
         ("v-isp-1", 0, 65000, 0.5, "linkedin", None), ("v-none-1", 0, None, None, None, None),
         ("v-none-1", 0, None, None, None, None)], key=repr)
+
+
+def identify(site: Site, visitor: str, minutes: float, email: str,
+             network: Network = ISP) -> Hit:
+    base = hit(site, visitor, minutes, network=network, kind="identify")
+    return Hit(client=base.client, type="identify", ts=base.ts, received_at=base.ts,
+               url=base.url, email=email)
+
+
+def test_work_email_joins_the_account_of_its_domain(engine: Engine, site: NewSite) -> None:
+    s = site.site
+    store_batch(engine, [hit(s, "v-office", 0, network=ACME)])
+    # Later, from home (an ISP), a colleague gives a work address: same organisation.
+    store_batch(engine, [hit(s, "v-home", 60), identify(s, "v-home", 61, "jo@acme.example"),
+                         identify(s, "v-home2", 62, "al@gmail.com")])
+    rows = table(engine, accounts, "org_key", "name", "domain", "visits", "confidence",
+                 "evidence")
+    # One account: the network's name and its surer evidence stay; both visits count.
+    assert rows == [("acme", "Acme SA", "acme.example", 2, 0.9, [])]
+    with engine.connect() as conn:
+        linked = conn.execute(sa.select(contacts.c.email, contacts.c.account_id)
+                              .order_by(contacts.c.email)).all()
+        [acme_id] = conn.execute(sa.select(accounts.c.id)).scalars().all()
+    assert [tuple(r) for r in linked] == [("al@gmail.com", None), ("jo@acme.example", acme_id)]
+
+
+def test_account_first_named_by_an_email_takes_its_network_name(engine: Engine,
+                                                                site: NewSite) -> None:
+    s = site.site
+    store_batch(engine, [identify(s, "v-home", 0, "jo@acme.example")])
+    assert table(engine, accounts, "name", "domain") == [("acme.example", "acme.example")]
+    store_batch(engine, [hit(s, "v-office", 60, network=ACME)])
+    assert table(engine, accounts, "name", "domain", "visits") == [
+        ("Acme SA", "acme.example", 2)]
