@@ -256,3 +256,12 @@ def test_huge_body_is_refused_from_its_start_and_the_connection_goes_on(
     [kept] = rows(engine, quarantine)
     assert kept.size == len(huge) and len(kept.payload) == 16384
     assert len(rows(engine, hits)) == 1
+
+
+def test_data_sources_are_listed_with_their_attribution(live_server: LiveServer) -> None:
+    r = httpx.get(f"{live_server.url}/api/data-sources")
+    assert r.status_code == 200
+    sources = {s["source"]: s for s in r.json()["sources"]}
+    assert {"asn", "country", "ranges", "curated", "freemail"} <= set(sources)
+    assert "DB-IP" in sources["asn"]["attribution"] and sources["asn"]["licence"] == "CC BY 4.0"
+    assert all("path" not in s for s in sources.values())  # no server paths leak

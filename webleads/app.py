@@ -129,6 +129,16 @@ class WebleadsApp:
         async def healthz() -> dict[str, str]:
             return {"status": "ok"}
 
+        @api.get("/api/data-sources", tags=["identification"])
+        async def data_sources() -> dict[str, Any]:
+            """The data the identification uses: date, size, licence and attribution."""
+            from webleads.networks.sources import status_rows
+
+            rows = status_rows(self.settings.data_dir,
+                               enabled=self.settings.network_data == "shipped")
+            return {"sources": [{k: v for k, v in row.items() if k != "path"}
+                                for row in rows]}
+
         @api.get("/readyz", include_in_schema=False, response_model=None)
         async def readyz() -> JSONResponse:
             try:

@@ -180,36 +180,10 @@ def import_networks_command(
 @data_app.command("status")
 def data_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Each data source in use: layer, date, size, ranges, licence and attribution."""
-    from webleads.networks.sources import (
-        SHIPPED,
-        imported_sources,
-        load_curated,
-        load_freemail,
-        shipped_sources,
-    )
+    from webleads.networks.sources import status_rows
 
     settings = _settings()
-    sources = (imported_sources(settings.data_dir) if settings.network_data == "shipped"
-               else []) + (shipped_sources() if settings.network_data == "shipped" else [])
-    rows: list[dict[str, Any]] = [
-        {"source": s.key, "layer": s.layer, "name": s.name, "date": s.date,
-         "ranges": s.ranges, "size": s.size, "licence": s.licence,
-         "attribution": s.attribution, "shipped": s.shipped, "path": str(s.path)}
-        for s in sources
-    ]
-    if settings.network_data == "shipped":
-        curated = SHIPPED / "curated_asns.csv"
-        rows.append({"source": "curated", "layer": "curated", "name": "Curated ASN table "
-                     "(webleads-tracker)", "date": _mtime(curated), "ranges": len(load_curated()),
-                     "size": curated.stat().st_size, "licence": "AGPL-3.0-or-later",
-                     "attribution": "Reviewed by the webleads-tracker project.",
-                     "shipped": True, "path": str(curated)})
-        freemail = SHIPPED / "freemail_domains.txt"
-        rows.append({"source": "freemail", "layer": "e-mail", "name": "Free-mail and ISP "
-                     "mail domains (webleads-tracker)", "date": _mtime(freemail),
-                     "ranges": len(load_freemail()), "size": freemail.stat().st_size,
-                     "licence": "AGPL-3.0-or-later", "attribution": "", "shipped": True,
-                     "path": str(freemail)})
+    rows = status_rows(settings.data_dir, enabled=settings.network_data == "shipped")
     if as_json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -227,10 +201,6 @@ def data_status(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     for row in rows:
         if row["attribution"]:
             out.print(f"- {row['attribution']}")
-
-
-def _mtime(path: Path) -> str:
-    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()
 
 
 # -- overrides -------------------------------------------------------------------------------

@@ -141,3 +141,31 @@ def load_freemail(path: Path = SHIPPED / "freemail_domains.txt") -> frozenset[st
             line.strip().lower() for line in fh
             if line.strip() and not line.lstrip().startswith("#")
         )
+
+
+def status_rows(data_dir: str | Path, *, enabled: bool = True) -> list[dict[str, Any]]:
+    """Every data source in use, for ``webleads data status`` and ``/api/data-sources``:
+    name, layer, date, entries, size, licence and attribution (imports first)."""
+    if not enabled:
+        return []
+    rows: list[dict[str, Any]] = [
+        {"source": s.key, "layer": s.layer, "name": s.name, "date": s.date,
+         "ranges": s.ranges, "size": s.size, "licence": s.licence,
+         "attribution": s.attribution, "shipped": s.shipped, "path": str(s.path)}
+        for s in imported_sources(data_dir) + shipped_sources()
+    ]
+    project = "AGPL-3.0-or-later"
+    for key, layer, name, path, count in (
+        ("curated", "curated", "Curated ASN table (webleads-tracker)",
+         SHIPPED / "curated_asns.csv", len(load_curated())),
+        ("freemail", "e-mail", "Free-mail and ISP mail domains (webleads-tracker)",
+         SHIPPED / "freemail_domains.txt", len(load_freemail())),
+    ):
+        if path.exists():
+            rows.append({"source": key, "layer": layer, "name": name,
+                         "date": datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                         .date().isoformat(),
+                         "ranges": count, "size": path.stat().st_size, "licence": project,
+                         "attribution": "Reviewed by the webleads-tracker project."
+                         if key == "curated" else "", "shipped": True, "path": str(path)})
+    return rows
