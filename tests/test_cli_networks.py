@@ -240,3 +240,19 @@ def test_override_add_and_remove_reidentify_stored_hits(cli: Any, site: Any) -> 
     assert removed.exit_code == 0 and "Re-identified" not in removed.stdout
     assert cli("networks", "override", "remove", str(listed["id"])).exit_code == 1
     assert cli("networks", "reidentify").exit_code == 0
+
+
+def test_identification_never_calls_the_network(offline: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"network call: {args}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    result = offline("lookup", "--json", "193.51.24.1", "2a01:cb00::1", "66.249.66.1")
+    assert result.exit_code == 0, result.output
+    assert len(json_lines(result.stdout)) == 3
+    assert offline("data", "status").exit_code == 0
