@@ -22,7 +22,8 @@ from webleads.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-PAGES = ("configuration", "collect", "enrichment", "operations", "development", "privacy")
+PAGES = ("configuration", "collect", "enrichment", "operations", "development", "privacy",
+         "identification", "french-enrichment")
 
 
 def _page(name: str) -> str:

@@ -394,3 +394,7 @@ if __name__ == "__main__":
 from webleads import cli_networks  # noqa: E402
 
 cli_networks.register(app)
+
+from webleads.fr.cli import fr_app  # noqa: E402
+
+app.add_typer(fr_app, name="fr", help="French organisations: SIRENE, NAF, headcount.")

@@ -255,3 +255,7 @@ quarantine = sa.Table(
     sa.Column("payload", sa.LargeBinary(), nullable=False),
     sa.Index(None, "received_at"),
 )
+
+
+# French enrichment tables live in their own module, on the same MetaData.
+from webleads.db import schema_fr as _schema_fr  # noqa: E402,F401
