@@ -16,6 +16,7 @@ from typer.testing import CliRunner, Result
 
 from tests.conftest import LiveServer
 from webleads import cli as cli_module
+from webleads import clikit
 from webleads.cli import app
 from webleads.db.engine import create_engine
 from webleads.db.migrate import head_revision
@@ -39,6 +40,7 @@ def engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Engine]]:
         return engine
 
     monkeypatch.setattr(cli_module, "create_engine", tracked)
+    monkeypatch.setattr(clikit, "create_engine", tracked)
     yield made
     for engine in made:
         engine.dispose()

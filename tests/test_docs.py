@@ -23,7 +23,7 @@ from webleads.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = ("configuration", "collect", "enrichment", "operations", "development", "privacy",
-         "identification", "french-enrichment")
+         "identification", "french-enrichment", "alerts")
 
 
 def _page(name: str) -> str:

@@ -56,10 +56,13 @@ class WebleadsApp:
     """The ASGI application: the hit path on raw ASGI, the rest on FastAPI."""
 
     def __init__(self, settings: Settings, *, engine: Engine | None = None,
-                 resolver: NetworkResolver | None = None) -> None:
+                 resolver: NetworkResolver | None = None, background: bool = False) -> None:
         if settings.secret_key == DEFAULT_SECRET:
             log.warning("WEBLEADS_SECRET_KEY is not set: set a long random value in production")
         self.settings = settings
+        # Background jobs (the outbox's delivery worker) run in `webleads serve` only.
+        self.background = background
+        self._outbox: Any = None
         self.engine = engine or create_engine(settings.database_url,
                                               sqlite_synchronous=settings.sqlite_synchronous)
         self.metrics = Metrics()
@@ -89,10 +92,21 @@ class WebleadsApp:
         if not self._started:
             self.sites.reload()
             self.writer.start()
+            if self.background and self.settings.outbox_worker:
+                from webleads.outbox.config import outbox_setup
+                from webleads.outbox.worker import BackgroundWorker
+
+                setup = outbox_setup(self.settings)
+                self._outbox = BackgroundWorker(self.engine, senders=setup.senders(),
+                                                policy=setup.policy)
+                self._outbox.start()
             self._started = True
 
     def stop(self) -> None:
         if self._started:
+            if self._outbox is not None:
+                self._outbox.stop()
+                self._outbox = None
             self.writer.stop()
             self._started = False
 
@@ -167,4 +181,4 @@ def create_app(settings: Settings, **parts: Any) -> WebleadsApp:
 
 def app_from_env() -> WebleadsApp:
     """Factory for ``uvicorn --factory`` (used by ``webleads serve --workers N``)."""
-    return create_app(load_settings())
+    return create_app(load_settings(), background=True)

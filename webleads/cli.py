@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy.engine import Connection
 
+from webleads.clikit import _reading, _require_schema, _safe_url, _settings, err, out
 from webleads.db import reads
-from webleads.db.engine import create_engine, read_only
+from webleads.db.engine import create_engine
 from webleads.db.migrate import current_revision, upgrade
 from webleads.i18n import t
 from webleads.model import PageGroupRule
-from webleads.settings import Settings, load_settings
+from webleads.settings import Settings
 from webleads.sites import SiteError, create_site, snippet
 
 app = typer.Typer(no_args_is_help=True, add_completion=False,
                   help="webleads-tracker: which organisations visit your site.")
 site_app = typer.Typer(no_args_is_help=True, help="Tracked websites.")
 app.add_typer(site_app, name="site")
-out = Console()
-err = Console(stderr=True)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except Exception as exc:  # pydantic's ValidationError names the variable
-        err.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from exc
 
 
 def _migrate(settings: Settings) -> str:
@@ -55,36 +42,6 @@ def migrate() -> None:
                 url=_safe_url(settings.database_url)))
 
 
-def _require_schema(settings: Settings) -> None:
-    """Read-only commands do not migrate; they say so when the schema is missing."""
-    engine = create_engine(settings.database_url)
-    try:
-        revision = current_revision(engine)
-    finally:
-        engine.dispose()
-    if revision is None:
-        err.print(t(settings.lang, "schema_missing"))
-        raise typer.Exit(1)
-
-
-@contextmanager
-def _reading(settings: Settings) -> Iterator[Connection]:
-    """A read-only connection for a command; the engine is disposed whatever happens."""
-    _require_schema(settings)
-    engine = create_engine(settings.database_url)
-    try:
-        with read_only(engine) as conn, conn.begin():
-            yield conn
-    finally:
-        engine.dispose()
-
-
-def _safe_url(url: str) -> str:
-    import sqlalchemy as sa
-
-    return sa.make_url(url).render_as_string(hide_password=True)
-
-
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -103,7 +60,7 @@ def serve(
     if workers == 1:
         from webleads.app import create_app
 
-        uvicorn.run(create_app(settings), **common)
+        uvicorn.run(create_app(settings, background=True), **common)
     else:
         uvicorn.run("webleads.app:app_from_env", factory=True, workers=workers, **common)
 
@@ -398,3 +355,11 @@ cli_networks.register(app)
 from webleads.fr.cli import fr_app  # noqa: E402
 
 app.add_typer(fr_app, name="fr", help="French organisations: SIRENE, NAF, headcount.")
+
+from webleads.outbox.cli import register as register_outbox  # noqa: E402
+
+register_outbox(app)
+
+from webleads.scoring.cli import register as register_scoring  # noqa: E402
+
+register_scoring(app)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from webleads.cli import _reading, _settings, err, out
+from webleads.clikit import _reading, _settings, err, out
 from webleads.i18n import t
 from webleads.model import Network
 from webleads.settings import Settings
@@ -311,7 +311,7 @@ def reidentify_command(
 
 def _engine(settings: Settings, workspace: int | None = None) -> Any:
     """A writing engine; with ``workspace``, checks that the workspace exists."""
-    from webleads.cli import _require_schema
+    from webleads.clikit import _require_schema
     from webleads.db.engine import create_engine
     from webleads.db.overrides import workspace_exists
 

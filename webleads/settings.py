@@ -100,6 +100,34 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server."
     )
+    # Outward messages (alerts, digests): the outbox and its channels (docs/alerts.md).
+    smtp_host: str = Field("", description="SMTP relay for e-mail alerts. Empty: no e-mail.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP relay.")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="How to connect to the relay: STARTTLS, implicit TLS, or plain.")
+    smtp_username: str = Field("", description="Relay login. Empty: no login.")
+    smtp_password: str = Field("", description="Relay password (never logged).")
+    smtp_from: str = Field("", description="Sender address of e-mails. Empty: no e-mail.")
+    smtp_from_name: str = Field("webleads", description="Sender name of e-mails.")
+    smtp_timeout: float = Field(30.0, gt=0, description="SMTP timeout, in seconds.")
+    smtp_ca_file: str = Field("", description="Extra CA file to trust the relay's certificate.")
+    allow_private_destinations: bool = Field(
+        False, description="Allow webhooks to private, loopback or link-local addresses "
+        "(refused by default against SSRF).")
+    outbox_worker: bool = Field(
+        True, description="Run a delivery worker inside webleads serve (else run "
+        "webleads outbox work).")
+    outbox_max_attempts: int = Field(8, ge=1, le=100,
+                                     description="Attempts before a message is dead.")
+    outbox_backoff_seconds: float = Field(
+        30.0, gt=0, description="First wait after a failure, doubled after each one.")
+    outbox_backoff_max_seconds: float = Field(21600.0, gt=0, description="Longest wait.")
+    outbox_lease_seconds: float = Field(
+        300.0, gt=0, description="How long a worker holds a message it is sending.")
+    outbox_batch: int = Field(20, ge=1, le=1000, description="Messages claimed per round.")
+    outbox_poll_seconds: float = Field(2.0, gt=0, description="Pause of an idle worker.")
+    outbox_http_timeout: float = Field(
+        10.0, gt=0, description="Timeout of Slack, Teams and webhook calls, in seconds.")
 
     @field_validator("trusted_proxies")
     @classmethod

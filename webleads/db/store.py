@@ -19,6 +19,7 @@ from webleads.db import dialect
 from webleads.db.schema import accounts, contacts, drops, hits, quarantine, sessions
 from webleads.identify import AccountPlan, Plan, VisitorState, plan_batch
 from webleads.model import Hit
+from webleads.scoring.incremental import score_plan
 
 _json = msgspec.json.Encoder()
 
@@ -32,8 +33,9 @@ HIT_COLUMNS = (
 )
 
 
-def store_hits(conn: Connection, batch: list[Hit]) -> Plan:
-    """Sessionise and store ``batch`` in the open transaction of ``conn``."""
+def store_hits(conn: Connection, batch: list[Hit], *, score: bool = True) -> Plan:
+    """Sessionise and store ``batch`` in the open transaction of ``conn``, then score it
+    (``score=False``: the scoring benchmark's baseline)."""
     known = _load_visitors(conn, batch)
     plan = plan_batch(batch, known)
     contact_ids = _upsert_contacts(conn, plan)
@@ -44,6 +46,8 @@ def store_hits(conn: Connection, batch: list[Hit]) -> Plan:
     _link_contacts(conn, plan, contact_ids)
     _link_contact_accounts(conn, plan, contact_ids, account_ids)
     _insert_hits(conn, plan, account_ids, contact_ids)
+    if score:
+        score_plan(conn, plan, account_ids, contact_ids)
     return plan
 
 
