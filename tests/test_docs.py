@@ -23,7 +23,7 @@ from webleads.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = ("configuration", "collect", "enrichment", "operations", "development", "privacy",
-         "identification", "french-enrichment", "alerts")
+         "identification", "french-enrichment", "alerts", "scoring", "lifecycle")
 
 
 def _page(name: str) -> str:

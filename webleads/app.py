@@ -76,7 +76,8 @@ class WebleadsApp:
         )
         self.writer = Writer(self.engine, self.metrics, batch_max=settings.writer_batch_max,
                              delay=settings.writer_delay_ms / 1000,
-                             queue_max=settings.writer_queue_max)
+                             queue_max=settings.writer_queue_max,
+                             allow_private_destinations=settings.allow_private_destinations)
         self.ingest = Ingest(sites=self.sites, pipeline=self.pipeline, writer=self.writer,
                              metrics=self.metrics, trusted_proxies=settings.trusted_networks,
                              quarantine_max_payload=settings.quarantine_max_payload)

@@ -363,3 +363,7 @@ register_outbox(app)
 from webleads.scoring.cli import register as register_scoring  # noqa: E402
 
 register_scoring(app)
+
+from webleads.lifecycle.cli import register as register_lifecycle  # noqa: E402
+
+register_lifecycle(app)

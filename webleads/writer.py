@@ -52,8 +52,12 @@ class Job:
 
 class Writer:
     def __init__(self, engine: Engine, metrics: Metrics, *, batch_max: int = 2000,
-                 delay: float = 0.002, queue_max: int = 20_000) -> None:
+                 delay: float = 0.002, queue_max: int = 20_000,
+                 allow_private_destinations: bool = False) -> None:
         self._engine = engine
+        # Options of store.store_hits (alerts to private webhook addresses, if allowed).
+        self._store_options: dict[str, bool] = (
+            {"allow_private": True} if allow_private_destinations else {})
         self._metrics = metrics
         self._batch_max = batch_max
         self._delay = delay
@@ -153,7 +157,7 @@ class Writer:
         started = time.perf_counter()
         with self._engine.begin() as conn:
             if batch:
-                store.store_hits(conn, batch)
+                store.store_hits(conn, batch, **self._store_options)
             store.add_drops(conn, counts)
             store.add_quarantine(conn, quarantined)
         self._metrics.observe_commit(time.perf_counter() - started, len(batch))

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from webleads.db import dialect
 from webleads.db.schema import accounts, contacts, drops, hits, quarantine, sessions
 from webleads.identify import AccountPlan, Plan, VisitorState, plan_batch
+from webleads.lifecycle.hook import after_scoring
 from webleads.model import Hit
 from webleads.scoring.incremental import score_plan
 
@@ -33,9 +34,12 @@ HIT_COLUMNS = (
 )
 
 
-def store_hits(conn: Connection, batch: list[Hit], *, score: bool = True) -> Plan:
+def store_hits(conn: Connection, batch: list[Hit], *, score: bool = True,
+               allow_private: bool = False) -> Plan:
     """Sessionise and store ``batch`` in the open transaction of ``conn``, then score it
-    (``score=False``: the scoring benchmark's baseline)."""
+    and move its accounts through their lifecycle (stages, owners, alerts into the
+    outbox), all in that transaction.  ``score=False``: the scoring benchmark's baseline.
+    ``allow_private``: alert webhooks may target private addresses (the setting)."""
     known = _load_visitors(conn, batch)
     plan = plan_batch(batch, known)
     contact_ids = _upsert_contacts(conn, plan)
@@ -47,7 +51,11 @@ def store_hits(conn: Connection, batch: list[Hit], *, score: bool = True) -> Pla
     _link_contact_accounts(conn, plan, contact_ids, account_ids)
     _insert_hits(conn, plan, account_ids, contact_ids)
     if score:
-        score_plan(conn, plan, account_ids, contact_ids)
+        items = score_plan(conn, plan, account_ids, contact_ids)
+        if items:
+            # "now" is when the batch arrived: the newest receive time of its hits.
+            now = max(hit.received_at for hit in batch)
+            after_scoring(conn, hits=items, now=now, allow_private=allow_private)
     return plan
 
 

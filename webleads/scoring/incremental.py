@@ -144,9 +144,12 @@ def inputs_from_plan(plan: Plan, account_ids: Mapping[tuple[int, str], int],
 
 
 def score_plan(conn: Connection, plan: Plan, account_ids: Mapping[tuple[int, str], int],
-               contact_ids: Mapping[tuple[int, str], int]) -> None:
+               contact_ids: Mapping[tuple[int, str], int]) -> list[ScoringInput]:
     """Score a batch just stored by ``db.store.store_hits``, from its plan and the ids of
-    its accounts and contacts; what the store calls after ``_insert_hits``."""
+    its accounts and contacts; what the store calls after ``_insert_hits``.  Returns the
+    scored inputs (the lifecycle hook works on the same list)."""
     returning = db.returning_sessions(conn, [
         s.id for s in plan.sessions if s.id is not None and (s.account_key or s.contact_email)])
-    score_stored_hits(conn, inputs_from_plan(plan, account_ids, contact_ids, returning))
+    items = inputs_from_plan(plan, account_ids, contact_ids, returning)
+    score_stored_hits(conn, items)
+    return items
