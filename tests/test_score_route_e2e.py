@@ -82,3 +82,24 @@ def test_hot_page_alert_reaches_a_webhook_once(server: LiveServer, engine: Engin
         assert "Société Générale" in json.dumps(body, ensure_ascii=False)
     with engine.connect() as conn:
         assert conn.execute(sa.select(outbox.c.state)).scalar_one() == "delivered"
+
+
+def test_accounts_list_shows_the_lifecycle_stage_and_owner(server: LiveServer, engine: Engine,
+                                                           site: NewSite) -> None:
+    from webleads.scoring.explain import site_accounts
+
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        actions.add_owner(conn, site.site.workspace_id, name="Claire Martin",
+                          email="claire@example.com", team=None, language="fr", now=now)
+        actions.add_assignment_rule(conn, site.site.workspace_id, kind="territory",
+                                    conditions={"countries": ["FR"]},
+                                    owner_email="claire@example.com", team=None, now=now)
+    collect(server, site, "/pricing", "visitor-bbbbbbbb01")
+    with engine.begin() as conn:
+        [summary] = site_accounts(conn, site.site.id, now=datetime.now(UTC))
+        assert (summary.stage, summary.owner) == ("engaged", "Claire Martin")
+        actions.move_stage(conn, summary.id, "sql", by="Claire Martin", reason="call booked",
+                           now=datetime.now(UTC))
+        [summary] = site_accounts(conn, site.site.id, now=datetime.now(UTC))
+    assert summary.stage == "sql" and summary.reasons

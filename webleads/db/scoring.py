@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from webleads.db import dialect
 from webleads.db.schema import accounts, hits, sessions, sites, workspaces
 from webleads.db.schema_fr import account_fr, fr_companies
+from webleads.db.schema_lifecycle import account_owners, account_stages, owners
 from webleads.db.schema_scoring import (
     account_interest,
     account_scores,
@@ -447,6 +448,8 @@ class AccountFacts:
     headcount_band: str | None
     weight: int
     points: int
+    stage: str | None = None  # the lifecycle stage, once the account has one
+    owner: str | None = None  # its owner's name
 
 
 def site_accounts(conn: Connection, site_id: int) -> list[AccountFacts]:
@@ -455,16 +458,21 @@ def site_accounts(conn: Connection, site_id: int) -> list[AccountFacts]:
     on_site = (sa.select(sessions.c.account_id).where(sessions.c.site_id == site_id,
                                                        sessions.c.account_id.is_not(None))
                .distinct().subquery())
+    st, ao, ow = account_stages.c, account_owners.c, owners.c
     stmt = (sa.select(a.id, a.workspace_id, a.name, a.domain, a.country, a.category,
                       a.in_target, fc.naf, fc.headcount_band,
-                      sa.func.coalesce(sc.weight, 0), sa.func.coalesce(sc.points, 0))
+                      sa.func.coalesce(sc.weight, 0), sa.func.coalesce(sc.points, 0),
+                      st.stage, ow.name)
             .select_from(accounts.join(on_site, on_site.c.account_id == a.id)
                          .outerjoin(account_scores, sc.account_id == a.id)
                          .outerjoin(account_fr, af.account_id == a.id)
-                         .outerjoin(fr_companies, fc.siren == af.siren))
+                         .outerjoin(fr_companies, fc.siren == af.siren)
+                         .outerjoin(account_stages, st.account_id == a.id)
+                         .outerjoin(account_owners, ao.account_id == a.id)
+                         .outerjoin(owners, ow.id == ao.owner_id))
             .order_by(a.id))
     return [AccountFacts(int(r[0]), int(r[1]), r[2], r[3], r[4], r[5], bool(r[6]), r[7], r[8],
-                         int(r[9]), int(r[10])) for r in conn.execute(stmt)]
+                         int(r[9]), int(r[10]), r[11], r[12]) for r in conn.execute(stmt)]
 
 
 def reason_sums(conn: Connection, account_ids: Iterable[int]

@@ -157,7 +157,8 @@ def site_accounts(conn: Connection, site_id: int, *, now: datetime, limit: int =
     groups = db.interest(conn, ids)
     return [AccountSummary(
         f.id, f.name, f.domain, f.country, f.in_target, round(score, 2), g, round(p, 2),
-        stage(score, state), "", sizes.get(f.id, 0), reasons(sums[f.id], rules, state, now),
+        f.stage or stage(score, state),  # type: ignore[arg-type]
+        f.owner or "", sizes.get(f.id, 0), reasons(sums[f.id], rules, state, now),
         {k: round(decay.value(w, now, state.epoch, state.half_life_days), 2)
          for k, w in sorted(groups[f.id].items())})
         for p, score, g, f in top]

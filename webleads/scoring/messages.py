@@ -34,8 +34,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_reasons": "Top reasons",
         "stage_anonymous": "anonymous",
         "stage_engaged": "engaged",
-        "stage_note": "Stages: only anonymous/engaged from the score for now; owners are not "
-                      "assigned yet.",
+        "stage_mql": "MQL",
+        "stage_sql": "SQL",
+        "stage_opportunity": "opportunity",
+        "stage_customer": "customer",
+        "stage_disqualified": "disqualified",
+        "stage_lost": "lost",
+        "stage_note": "Stage and owner come from the lifecycle (webleads stage set, "
+                      "webleads assign rule add); see docs/lifecycle.md.",
         "problem": "{where}{rule}: {field}{text}",
         "problem_unknown_field": "unknown field (known: {detail})",
         "problem_required": "missing",
@@ -77,8 +83,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "col_reasons": "Principales raisons",
         "stage_anonymous": "anonyme",
         "stage_engaged": "engagé",
-        "stage_note": "Étapes : seulement anonyme/engagé selon le score pour l'instant ; les "
-                      "responsables ne sont pas encore attribués.",
+        "stage_mql": "MQL",
+        "stage_sql": "SQL",
+        "stage_opportunity": "opportunité",
+        "stage_customer": "client",
+        "stage_disqualified": "disqualifié",
+        "stage_lost": "perdu",
+        "stage_note": "L'étape et le responsable viennent du cycle de vie (webleads stage set, "
+                      "webleads assign rule add) ; voir docs/lifecycle.md.",
         "problem": "{where}{rule} : {field}{text}",
         "problem_unknown_field": "champ inconnu (connus : {detail})",
         "problem_required": "manquant",

@@ -12,7 +12,10 @@ GRADE_WEIGHTS: dict[Grade, float] = {"A": 1.0, "B": 0.75, "C": 0.5, "D": 0.25}
 
 # Placeholder stages until the lifecycle work (issue 4, item 4): only the two that a
 # score alone decides.
-Stage = Literal["anonymous", "engaged"]
+# The lifecycle's stages (webleads/lifecycle/stages.py); before an account has one, the
+# score alone says anonymous or engaged.
+Stage = Literal["anonymous", "engaged", "mql", "sql", "opportunity", "customer",
+                "disqualified", "lost"]
 
 
 class HitFacts(Protocol):
