@@ -28,3 +28,48 @@ def test_serve_delivers_the_outbox_in_the_background(settings: Settings, engine:
     finally:
         served.stop()
     assert served._outbox is None and not worker._thread.is_alive()
+
+
+def test_periodic_jobs_run_at_start_and_survive_a_failure() -> None:
+    import threading
+    from datetime import UTC, datetime
+
+    from webleads.jobs import Job, PeriodicJobs
+
+    ran = threading.Event()
+    calls: list[str] = []
+
+    def failing(now: datetime) -> None:
+        calls.append("failing")
+        raise RuntimeError("boom")
+
+    def working(now: datetime) -> None:
+        calls.append("working")
+        ran.set()
+
+    jobs = PeriodicJobs([Job("failing", 0.05, failing), Job("working", 0.05, working)],
+                        clock=lambda: datetime(2026, 11, 22, tzinfo=UTC))
+    jobs.start()
+    try:
+        assert ran.wait(5)
+    finally:
+        jobs.stop()
+    assert calls[:2] == ["failing", "working"]
+    assert jobs.runs["working"] >= 1 and jobs.runs["failing"] == 0
+
+
+def test_serve_runs_the_digest_job(settings: Settings, engine: Engine, site: NewSite) -> None:
+    served = create_app(settings, engine=engine, background=True)
+    served.start()
+    try:
+        jobs = served._jobs
+        assert jobs is not None
+        import time
+
+        deadline = time.monotonic() + 10
+        while jobs.runs["digests"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert jobs.runs["digests"] == 1  # ran once at start, next in an hour
+    finally:
+        served.stop()
+    assert served._jobs is None

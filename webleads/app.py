@@ -63,6 +63,7 @@ class WebleadsApp:
         # Background jobs (the outbox's delivery worker) run in `webleads serve` only.
         self.background = background
         self._outbox: Any = None
+        self._jobs: Any = None
         self.engine = engine or create_engine(settings.database_url,
                                               sqlite_synchronous=settings.sqlite_synchronous)
         self.metrics = Metrics()
@@ -101,6 +102,9 @@ class WebleadsApp:
                 self._outbox = BackgroundWorker(self.engine, senders=setup.senders(),
                                                 policy=setup.policy)
                 self._outbox.start()
+            if self.background:
+                self._jobs = self._periodic_jobs()
+                self._jobs.start()
             self._started = True
 
     def stop(self) -> None:
@@ -108,8 +112,22 @@ class WebleadsApp:
             if self._outbox is not None:
                 self._outbox.stop()
                 self._outbox = None
+            if self._jobs is not None:
+                self._jobs.stop()
+                self._jobs = None
             self.writer.stop()
             self._started = False
+
+    def _periodic_jobs(self) -> Any:
+        from webleads.jobs import Job, PeriodicJobs
+        from webleads.lifecycle.digest import build_digests
+
+        allow = self.settings.allow_private_destinations
+        return PeriodicJobs([
+            # Yesterday's digest per rep; idempotent, so checking hourly is cheap and safe.
+            Job("digests", 3600.0,
+                lambda now: build_digests(self.engine, now, allow_private=allow)),
+        ])
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[WebleadsApp]:
