@@ -106,6 +106,14 @@ def set_thresholds(conn: Connection, workspace_id: int, *, now: datetime,
     bump_version(conn, workspace_id, now=now)
 
 
+def read_settings(conn: Connection, workspace_id: int) -> LifecycleSettings:
+    """A workspace's lifecycle settings, read only: the defaults when it has none yet."""
+    found = _read_settings(conn, [workspace_id]).get(workspace_id)
+    if found is None:
+        return LifecycleSettings(workspace_id, Thresholds(), dict(DEFAULT_SLA_HOURS), 0)
+    return found[0]
+
+
 def load_config(conn: Connection, settings: LifecycleSettings) -> Config:
     ws = settings.workspace_id
     found_owners = {o.id: o for o in list_owners(conn, ws)}
@@ -292,6 +300,31 @@ def add_assignment_rule(conn: Connection, *, workspace_id: int, kind: str,
     return int(new_id)
 
 
+def set_owner_active(conn: Connection, workspace_id: int, email: str, *, active: bool,
+                     now: datetime) -> bool:
+    """Activate or deactivate an owner of the workspace; False when there is none.
+    Their accounts stay theirs; an inactive owner gets no new account."""
+    result = conn.execute(sa.update(owners).where(owners.c.workspace_id == workspace_id,
+                                                  owners.c.email == email)
+                          .values(active=active))
+    if not result.rowcount:
+        return False
+    bump_version(conn, workspace_id, now=now)
+    return True
+
+
+def remove_assignment_rule(conn: Connection, workspace_id: int, rule_id: int, *,
+                           now: datetime) -> bool:
+    """Delete a rule of the workspace (accounts keep their owner); False when none."""
+    r = assignment_rules.c
+    result = conn.execute(sa.delete(assignment_rules)
+                          .where(r.id == rule_id, r.workspace_id == workspace_id))
+    if not result.rowcount:
+        return False
+    bump_version(conn, workspace_id, now=now)
+    return True
+
+
 def list_assignment_rules(conn: Connection, workspace_id: int) -> list[AssignmentRule]:
     r = assignment_rules.c
     return [AssignmentRule(int(x.id), int(x.workspace_id), int(x.position), x.kind,
@@ -349,6 +382,35 @@ def list_alert_rules(conn: Connection, workspace_id: int) -> list[AlertRule]:
     r = alert_rules.c
     return [_alert_rule(x) for x in conn.execute(
         sa.select(alert_rules).where(r.workspace_id == workspace_id).order_by(r.id))]
+
+
+def set_alert_rule_enabled(conn: Connection, workspace_id: int, rule_id: int, *,
+                           enabled: bool, now: datetime) -> bool:
+    """Enable or disable a rule of the workspace; False when there is none."""
+    r = alert_rules.c
+    result = conn.execute(sa.update(alert_rules)
+                          .where(r.id == rule_id, r.workspace_id == workspace_id)
+                          .values(enabled=enabled))
+    if not result.rowcount:
+        return False
+    bump_version(conn, workspace_id, now=now)
+    return True
+
+
+def remove_alert_rule(conn: Connection, workspace_id: int, rule_id: int, *,
+                      now: datetime) -> bool:
+    """Delete a rule of the workspace with its cooldowns and its digest events (messages
+    already in the outbox stay); False when there is none."""
+    r = alert_rules.c
+    found = conn.execute(sa.select(r.id).where(r.id == rule_id, r.workspace_id == workspace_id)
+                         ).first()
+    if found is None:
+        return False
+    conn.execute(sa.delete(alert_state).where(alert_state.c.rule_id == rule_id))
+    conn.execute(sa.delete(digest_events).where(digest_events.c.rule_id == rule_id))
+    conn.execute(sa.delete(alert_rules).where(r.id == rule_id))
+    bump_version(conn, workspace_id, now=now)
+    return True
 
 
 def last_fired(conn: Connection, keys: Iterable[tuple[int, int]]

@@ -1,5 +1,7 @@
 """``webleads stage | owners | assign | alerts | digest | account`` and
-``webleads accounts late``.  ``register(app)`` adds them to the ``webleads`` command."""
+``webleads accounts late``: adding, listing, changing and removing; every command that
+names a rule or an owner works inside one workspace (``--workspace``).
+``register(app)`` adds them to the ``webleads`` command."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich.table import Table
@@ -90,7 +92,7 @@ def _checked(lang: str, call: Callable[[], _T]) -> _T:
     try:
         return call()
     except actions.NotFound as exc:
-        err.print(t(lang, "no_account", id=str(exc).rpartition(" ")[2]))
+        err.print(t(lang, f"no_{exc.what}", id=exc.key))
         raise typer.Exit(1) from None
     except ValueError as exc:
         err.print(f"{t(lang, 'bad_input', field='')}{exc}")
@@ -136,6 +138,58 @@ def stage_history(account_id: Annotated[int, typer.Argument(metavar="ACCOUNT_ID"
     out.print(table)
 
 
+@stage_app.command("thresholds")
+def stage_thresholds(
+    engaged: Annotated[float | None, typer.Option(help="Score at which an account becomes "
+                                                  "engaged (default 10).")] = None,
+    mql: Annotated[float | None, typer.Option(help="Score at which an account becomes an "
+                                              "MQL (default 50).")] = None,
+    workspace: Workspace = None,
+) -> None:
+    """Show the score thresholds of the automatic stages, or change them."""
+    settings = _settings()
+    lang = settings.lang
+    if engaged is None and mql is None:
+        with _reading(settings) as conn:
+            ws = _workspace(conn, lang, workspace)
+            found = db.read_settings(conn, ws).thresholds
+    else:
+        with _writing(settings) as conn:
+            ws = _workspace(conn, lang, workspace)
+            found = _checked(lang, lambda: actions.set_thresholds(
+                conn, ws, engaged=engaged, mql=mql, now=_now()))
+    out.print(t(lang, "thresholds", ws=ws, engaged=f"{found.engaged:g}", mql=f"{found.mql:g}"))
+
+
+@stage_app.command("sla")
+def stage_sla(
+    hours: Annotated[list[str] | None, typer.Argument(
+        metavar="[STAGE=HOURS]...", help="e.g. mql=12 sql=48; STAGE=off removes the SLA of "
+        "that stage.")] = None,
+    workspace: Workspace = None,
+) -> None:
+    """Show the first-touch SLA per stage, or change it for the stages given."""
+    settings = _settings()
+    lang = settings.lang
+    if not hours:
+        with _reading(settings) as conn:
+            ws = _workspace(conn, lang, workspace)
+            sla = db.read_settings(conn, ws).sla_hours
+    else:
+        changes = _checked(lang, lambda: actions.parse_sla(hours))
+        with _writing(settings) as conn:
+            ws = _workspace(conn, lang, workspace)
+            sla = _checked(lang, lambda: actions.update_sla(conn, ws, changes, now=_now()))
+    if not sla:
+        out.print(t(lang, "sla_none", ws=ws))
+        return
+    table = Table(t(lang, "col_stage"), t(lang, "col_hours"))
+    for stage in (s for s in actions.STAGES if s in sla):
+        table.add_row(stage, f"{sla[stage]:g}")
+    out.print(t(lang, "sla_title", ws=ws))
+    out.print(table)
+
+
 # -- owners and assignment -----------------------------------------------------------------
 
 @owners_app.command("add")
@@ -173,6 +227,28 @@ def owners_list(workspace: Workspace = None) -> None:
         table.add_row(str(o.id), o.name, o.email, o.team or "", o.language,
                       "yes" if o.active else "no")
     out.print(table)
+
+
+def _owner_active(email: str, workspace: int | None, *, active: bool) -> None:
+    settings = _settings()
+    lang = settings.lang
+    with _writing(settings) as conn:
+        ws = _workspace(conn, lang, workspace)
+        _checked(lang, lambda: actions.set_owner_active(conn, ws, email, active=active,
+                                                        now=_now()))
+    out.print(t(lang, "owner_activated" if active else "owner_deactivated", email=email))
+
+
+@owners_app.command("deactivate")
+def owners_deactivate(email: str, workspace: Workspace = None) -> None:
+    """Give an owner no new account (round robin skips them); their accounts stay theirs."""
+    _owner_active(email, workspace, active=False)
+
+
+@owners_app.command("activate")
+def owners_activate(email: str, workspace: Workspace = None) -> None:
+    """Let a deactivated owner get new accounts again."""
+    _owner_active(email, workspace, active=True)
 
 
 @rule_app.command("add")
@@ -221,6 +297,18 @@ def assign_rule_list(workspace: Workspace = None) -> None:
         table.add_row(str(r.id), str(r.position), r.kind, json.dumps(r.conditions),
                       names.get(r.owner_id or 0, ""), r.team or "")
     out.print(table)
+
+
+@rule_app.command("remove")
+def assign_rule_remove(rule_id: Annotated[int, typer.Argument(metavar="ID")],
+                       workspace: Workspace = None) -> None:
+    """Remove an assignment rule (accounts keep their owner)."""
+    settings = _settings()
+    lang = settings.lang
+    with _writing(settings) as conn:
+        ws = _workspace(conn, lang, workspace)
+        _checked(lang, lambda: actions.remove_assignment_rule(conn, ws, rule_id, now=_now()))
+    out.print(t(lang, "assignment_removed", id=rule_id))
 
 
 # -- alerts and digests --------------------------------------------------------------------
@@ -276,12 +364,49 @@ def alerts_list(workspace: Workspace = None) -> None:
         return
     table = Table(*(t(lang, f"col_{c}") for c in ("id", "kind", "params", "channel",
                                                    "destination", "cooldown", "quiet",
-                                                   "digest")))
+                                                   "digest", "enabled")))
     for r in rules:
         table.add_row(str(r.id), r.kind, json.dumps(r.params), r.channel, r.destination,
                       f"{r.cooldown_hours:g}", f"{r.quiet_hours} {r.timezone}"
-                      if r.quiet_hours else "", "yes" if r.digest else "")
+                      if r.quiet_hours else "", "yes" if r.digest else "",
+                      "yes" if r.enabled else "no")
     out.print(table)
+
+
+def _alert_change(rule_id: int, workspace: int | None,
+                  change: Literal["remove", "enable", "disable"]) -> None:
+    settings = _settings()
+    lang = settings.lang
+    with _writing(settings) as conn:
+        ws = _workspace(conn, lang, workspace)
+        if change == "remove":
+            _checked(lang, lambda: actions.remove_alert_rule(conn, ws, rule_id, now=_now()))
+        else:
+            _checked(lang, lambda: actions.enable_alert_rule(
+                conn, ws, rule_id, enabled=change == "enable", now=_now()))
+    out.print(t(lang, {"remove": "alert_removed", "enable": "alert_enabled",
+                       "disable": "alert_disabled"}[change], id=rule_id))
+
+
+@alerts_app.command("remove")
+def alerts_remove(rule_id: Annotated[int, typer.Argument(metavar="ID")],
+                  workspace: Workspace = None) -> None:
+    """Remove an alert rule, its cooldowns and its waiting digest events."""
+    _alert_change(rule_id, workspace, "remove")
+
+
+@alerts_app.command("disable")
+def alerts_disable(rule_id: Annotated[int, typer.Argument(metavar="ID")],
+                   workspace: Workspace = None) -> None:
+    """Stop an alert rule from firing (kept, with its settings)."""
+    _alert_change(rule_id, workspace, "disable")
+
+
+@alerts_app.command("enable")
+def alerts_enable(rule_id: Annotated[int, typer.Argument(metavar="ID")],
+                  workspace: Workspace = None) -> None:
+    """Let a disabled alert rule fire again."""
+    _alert_change(rule_id, workspace, "enable")
 
 
 @digest_app.command("send")
