@@ -23,7 +23,8 @@ from webleads.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = ("configuration", "collect", "enrichment", "operations", "development", "privacy",
-         "identification", "french-enrichment", "alerts", "scoring", "lifecycle")
+         "identification", "french-enrichment", "alerts", "scoring", "lifecycle",
+         "campaigns")
 
 
 def _page(name: str) -> str:

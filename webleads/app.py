@@ -82,6 +82,9 @@ class WebleadsApp:
         self.ingest = Ingest(sites=self.sites, pipeline=self.pipeline, writer=self.writer,
                              metrics=self.metrics, trusted_proxies=settings.trusted_networks,
                              quarantine_max_payload=settings.quarantine_max_payload)
+        from webleads.campaigns.redirect import make_short_link
+
+        self._short_link = make_short_link(self.engine)
         self._routes = {
             "/api/collect": make_collect(self.ingest, settings.collect_max_body),
             "/p.gif": make_pixel(self.ingest),
@@ -143,6 +146,9 @@ class WebleadsApp:
             handler = self._routes.get(scope["path"])
             if handler is not None:
                 await handler(scope, receive, send)
+                return
+            if scope["path"].startswith("/l/"):  # campaign short links
+                await self._short_link(scope, receive, send)
                 return
         await self.api(scope, receive, send)
 

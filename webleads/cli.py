@@ -367,3 +367,7 @@ register_scoring(app)
 from webleads.lifecycle.cli import register as register_lifecycle  # noqa: E402
 
 register_lifecycle(app)
+
+from webleads.campaigns.cli import register as register_campaigns  # noqa: E402
+
+register_campaigns(app)

@@ -258,6 +258,7 @@ quarantine = sa.Table(
 
 
 # French enrichment tables live in their own module, on the same MetaData.
+from webleads.db import schema_campaigns as _schema_campaigns  # noqa: E402,F401
 from webleads.db import schema_fr as _schema_fr  # noqa: E402,F401
 from webleads.db import schema_lifecycle as _schema_lifecycle  # noqa: E402,F401
 from webleads.db import schema_outbox as _schema_outbox  # noqa: E402,F401

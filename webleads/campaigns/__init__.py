@@ -1,0 +1,1 @@
+"""Campaigns: data, links and short links, attribution models, reports."""
