@@ -380,7 +380,9 @@ def funnel(
     table = Table(t(settings.lang, "funnel_stage"), t(settings.lang, "funnel_count"), "%")
     top = result.received or 1
     for name, value in stages:
-        table.add_row(t(settings.lang, f"funnel_{name}"), f"{value:,}", f"{100 * value / top:.1f}")
+        # Organisations are not hits: no share of the hits received for them.
+        share = "" if name in ("identified", "in_target") else f"{100 * value / top:.1f}"
+        table.add_row(t(settings.lang, f"funnel_{name}"), f"{value:,}", share)
     out.print(t(settings.lang, "funnel_title", site=site, first=first, last=last))
     out.print(table)
     out.print(", ".join(f"{k}: {v:,}" for k, v in sorted(result.by_category.items())))
