@@ -126,10 +126,14 @@ class WebleadsApp:
         from webleads.lifecycle.digest import build_digests
 
         allow = self.settings.allow_private_destinations
+        from webleads.privacy.retention import purge_job
+
         return PeriodicJobs([
             # Yesterday's digest per rep; idempotent, so checking hourly is cheap and safe.
             Job("digests", 3600.0,
                 lambda now: build_digests(self.engine, now, allow_private=allow)),
+            # Retention: what is past each site's periods goes (aggregates stay).
+            Job("purge", 6 * 3600.0, purge_job(self.engine)),
         ])
 
     @asynccontextmanager

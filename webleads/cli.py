@@ -371,3 +371,7 @@ register_lifecycle(app)
 from webleads.campaigns.cli import register as register_campaigns  # noqa: E402
 
 register_campaigns(app)
+
+from webleads.privacy.cli import register as register_privacy  # noqa: E402
+
+register_privacy(app)

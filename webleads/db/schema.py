@@ -262,4 +262,5 @@ from webleads.db import schema_campaigns as _schema_campaigns  # noqa: E402,F401
 from webleads.db import schema_fr as _schema_fr  # noqa: E402,F401
 from webleads.db import schema_lifecycle as _schema_lifecycle  # noqa: E402,F401
 from webleads.db import schema_outbox as _schema_outbox  # noqa: E402,F401
+from webleads.db import schema_privacy as _schema_privacy  # noqa: E402,F401
 from webleads.db import schema_scoring as _schema_scoring  # noqa: E402,F401

@@ -1,0 +1,139 @@
+"""Data subjects: export everything held about an e-mail address, erase it (idempotent,
+other people untouched, the organisation's counters and scores recomputed), audit."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tests.test_privacy_helpers import T0, count, dump, store_batch, visit
+from webleads.db.engine import read_only
+from webleads.db.schema import accounts, contacts, hits, sessions, visitors
+from webleads.db.schema_outbox import outbox
+from webleads.db.schema_privacy import audit_log, daily_stats
+from webleads.db.schema_scoring import account_scores, contact_scores, score_ledger
+from webleads.outbox.queue import enqueue
+from webleads.privacy import audit, subjects
+from webleads.scoring.rescore import rescore
+from webleads.sites import NewSite
+
+JANE = "jane@acme.example"
+JOHN = "john@acme.example"
+
+
+def _two_people(engine: Engine, site: NewSite) -> None:
+    s = site.site
+    store_batch(engine, visit(s, "v-jane", T0, email=JANE))
+    store_batch(engine, visit(s, "v-jane", T0 + timedelta(days=2), pages=2))
+    store_batch(engine, visit(s, "v-john", T0 + timedelta(hours=1), email=JOHN, pages=4))
+    store_batch(engine, visit(s, "v-anon", T0 + timedelta(hours=2), pages=2))
+    with engine.begin() as conn:
+        ws = s.workspace_id
+        enqueue(conn, workspace_id=ws, channel="email", destination="sales@example.com",
+                kind="mql", payload={"contact": JANE, "account": "Acme SA"}, language="en",
+                idempotency_key="t-jane", now=T0)
+        enqueue(conn, workspace_id=ws, channel="email", destination="sales@example.com",
+                kind="mql", payload={"contact": JOHN}, language="en",
+                idempotency_key="t-john", now=T0)
+
+
+def _acme(engine: Engine) -> tuple[int, int, int]:
+    with read_only(engine) as conn:
+        row = conn.execute(sa.select(accounts.c.visits, accounts.c.pageviews,
+                                     accounts.c.engaged_ms)
+                           .where(accounts.c.org_key == "acme")).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def test_export_holds_every_kind_of_row(engine: Engine, site: NewSite) -> None:
+    _two_people(engine, site)
+    data = subjects.export_for(engine, " Jane@ACME.example ", by="dpo", now=T0)
+    assert data["email"] == JANE
+    assert [c["email"] for c in data["contacts"]] == [JANE]
+    assert data["contacts"][0]["traits"] == {"name": "Jane"}
+    assert [v["key"] for v in data["visitors"]] == ["v-jane"]
+    assert len(data["sessions"]) == 2
+    assert {s["visitor_key"] for s in data["sessions"]} == {"v-jane"}
+    assert len(data["hits"]) == 6  # 3 + identify + 2
+    assert {h["type"] for h in data["hits"]} == {"pageview", "identify"}
+    assert all(h["url"].startswith("https://example.com/") for h in data["hits"])
+    assert data["ledger"], "the pricing pages scored"
+    assert data["scores"] and data["scores"][0]["points"] > 0
+    assert [a["name"] for a in data["accounts"]] == ["Acme SA"]
+    assert [m["payload"]["contact"] for m in data["messages"]] == [JANE]
+    json.dumps(data)  # JSON-ready
+    text = subjects.summary(data, lang="fr", now=T0)
+    assert "Données conservées sur jane@acme.example" in text and "Acme SA" in text
+    assert "Data held about" in subjects.summary(data, lang="en", now=T0)
+    entries = audit.entries(_conn := read_only(engine), last=5)
+    _conn.close()
+    assert [(e.action, e.actor) for e in entries] == [("privacy.export", "dpo")]
+    assert JANE not in entries[0].target and entries[0].target == audit.subject_ref(JANE)
+
+
+def test_export_of_an_unknown_address_is_empty(engine: Engine, site: NewSite) -> None:
+    _two_people(engine, site)
+    with read_only(engine) as conn:
+        data = subjects.export_subject(conn, "nobody@example.com")
+    assert data["contacts"] == data["hits"] == data["messages"] == []
+
+
+def test_erase_removes_the_subject_and_keeps_the_others(engine: Engine, site: NewSite) -> None:
+    _two_people(engine, site)
+    with read_only(engine) as conn:
+        jane_id = conn.execute(sa.select(contacts.c.id).where(contacts.c.email == JANE)
+                               ).scalar_one()
+        john = subjects.export_subject(conn, JOHN)
+    hits_before = count(engine, hits)
+    visits, pageviews, engaged = _acme(engine)
+
+    report = subjects.erase_subject(engine, JANE, by="dpo", now=T0 + timedelta(days=3))
+
+    assert (report.contacts, report.visitors, report.sessions, report.hits) == (1, 1, 2, 6)
+    assert report.messages == 1 and report.workspaces_rescored == (site.site.workspace_id,)
+    everything = dump(engine)
+    assert JANE not in everything
+    assert count(engine, contacts, contacts.c.id == jane_id) == 0
+    for table in (hits, sessions, visitors, score_ledger):
+        assert count(engine, table, table.c.contact_id == jane_id) == 0
+    assert count(engine, contact_scores, contact_scores.c.contact_id == jane_id) == 0
+    assert count(engine, hits, hits.c.visitor_key == "v-jane") == 0
+    assert count(engine, sessions, sessions.c.visitor_key == "v-jane") == 0
+    assert count(engine, hits) == hits_before - 6
+    # The organisation stays, without Jane's 2 visits and 5 pageviews.
+    assert _acme(engine) == (visits - 2, pageviews - 5, engaged)
+    # Others untouched.
+    with read_only(engine) as conn:
+        after = subjects.export_subject(conn, JOHN)
+        for kind in ("contacts", "visitors", "sessions", "hits", "messages"):
+            assert after[kind] == john[kind], kind
+    assert count(engine, outbox) == 1
+    with read_only(engine) as conn:
+        # Scores as a full rescore computes them from what is left.
+        scores = sorted(tuple(r) for r in conn.execute(sa.select(account_scores)))
+    rescore(engine, now=T0 + timedelta(days=3))
+    with read_only(engine) as conn:
+        assert sorted(tuple(r) for r in conn.execute(sa.select(account_scores))) == scores
+    # The anonymous daily counts keep Jane's hits.
+    with read_only(engine) as conn:
+        assert conn.execute(sa.select(sa.func.sum(daily_stats.c.hits))).scalar_one() == 6
+    # Idempotent.
+    again = subjects.erase_subject(engine, JANE, by="dpo", now=T0 + timedelta(days=3))
+    assert (again.contacts, again.hits, again.sessions, again.messages) == (0, 0, 0, 0)
+    assert not again.found
+    assert _acme(engine) == (visits - 2, pageviews - 5, engaged)
+    with read_only(engine) as conn:
+        actions = conn.execute(sa.select(audit_log.c.action, audit_log.c.target)).all()
+    assert [a for a, _ in actions] == ["privacy.erase", "privacy.erase"]
+    assert all(target == audit.subject_ref(JANE) for _, target in actions)
+
+
+def test_erase_in_another_workspace_touches_nothing(engine: Engine, site: NewSite) -> None:
+    _two_people(engine, site)
+    report = subjects.erase_subject(engine, JANE, workspace_id=site.site.workspace_id + 999,
+                                    by="dpo", now=T0)
+    assert report.contacts == report.hits == 0
+    assert count(engine, contacts, contacts.c.email == JANE) == 1
