@@ -20,12 +20,14 @@ ACME = Network(asn=64512, as_org="ACME-AS", org_name="Acme SA", org_domain="acme
 def hit(site: Site, visitor: str, at: datetime, *, network: Network | None = ACME,
         kind: HitType = "pageview", url: str = "https://example.com/pricing",
         email: str | None = None, traits: dict[str, Any] | None = None,
-        engaged: int = 0) -> Hit:
+        engaged: int = 0, referrer: str = "", title: str = "",
+        props: dict[str, Any] | None = None) -> Hit:
     client = Client(site=site, ip=None, user_agent="Mozilla/5.0", visitor_key=visitor,
                     network=network, ip_anon="198.18.0.0", browser="Firefox", os="Linux",
                     device_type="desktop", country=network.country if network else None)
     return Hit(client=client, type=kind, ts=at, received_at=at, url=url, email=email,
                traits=traits, engaged_ms=engaged, source_class="direct",
+               referrer=referrer, title=title, props=props,
                page_group="pricing" if "pricing" in url else None)
 
 
@@ -43,6 +45,15 @@ def visit(site: Site, visitor: str, at: datetime, *, email: str | None = None,
 def store_batch(engine: Engine, batch: list[Hit]) -> None:
     with engine.begin() as conn:
         store.store_hits(conn, batch)
+
+
+def quarantine_body(engine: Engine, payload: bytes, *, site_key: str | None) -> None:
+    """Keep a rejected request body, as the collect endpoint does."""
+    with engine.begin() as conn:
+        store.add_quarantine(conn, [{
+            "received_at": T0, "endpoint": "/api/event", "status": 400,
+            "reason": "invalid_body", "field": None, "detail": "test", "site_key": site_key,
+            "content_type": "application/json", "size": len(payload), "payload": payload}])
 
 
 def count(engine: Engine, table: sa.Table, *where: Any) -> int:

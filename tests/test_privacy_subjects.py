@@ -9,9 +9,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.test_privacy_helpers import T0, count, dump, store_batch, visit
+from tests.test_privacy_helpers import T0, count, dump, hit, quarantine_body, store_batch, visit
 from webleads.db.engine import read_only
-from webleads.db.schema import accounts, contacts, hits, sessions, visitors
+from webleads.db.schema import accounts, contacts, hits, quarantine, sessions, visitors
 from webleads.db.schema_outbox import outbox
 from webleads.db.schema_privacy import audit_log, daily_stats
 from webleads.db.schema_scoring import account_scores, contact_scores, score_ledger
@@ -137,3 +137,109 @@ def test_erase_in_another_workspace_touches_nothing(engine: Engine, site: NewSit
                                     by="dpo", now=T0)
     assert report.contacts == report.hits == 0
     assert count(engine, contacts, contacts.c.email == JANE) == 1
+
+
+# -- free text: quarantined bodies and hits not linked to the contact ----------------------
+
+JANE_FORMS = (JANE, "jane%40acme.example")
+DAY = T0 + timedelta(days=1)
+
+
+def _free_text(engine: Engine, site: NewSite) -> None:
+    """Jane's address where no link leads: request bodies and other visitors' hits."""
+    _two_people(engine, site)
+    s = site.site
+    store_batch(engine, [  # a link from her e-mail: the entry URL names her
+        hit(s, "v-other", DAY, url="https://example.com/pricing?email=Jane%40Acme.example"),
+        hit(s, "v-other", DAY + timedelta(minutes=1), url="https://example.com/pricing/2")])
+    store_batch(engine, [hit(s, "v-lone", DAY, title="Welcome JANE@ACME.EXAMPLE")])
+    store_batch(engine, [
+        hit(s, "v-props", DAY, url="https://example.com/pricing/1"),
+        hit(s, "v-props", DAY + timedelta(minutes=1), kind="event",
+            props={"email": "jane@acme.example", "form": "demo"}),
+        hit(s, "v-props", DAY + timedelta(minutes=2),
+            referrer="https://mail.example/read?to=jane%40acme.example")])
+    store_batch(engine, [hit(s, "v-john", DAY, url="https://example.com/?email=john%40acme.example")])
+    key = s.key
+    quarantine_body(engine, b'{"type":"identify","email":"Jane@Acme.example","traits":{}}',
+                    site_key=key)
+    quarantine_body(engine, b"email=jane%40acme.example&company=Acme", site_key=key)
+    quarantine_body(engine, b"\xff\xfe\x00\\ not utf-8 jane@acme.example", site_key=None)
+    quarantine_body(engine, b'{"type":"identify","email":"john@acme.example"}', site_key=key)
+
+
+def _names_jane(text: str) -> bool:
+    return any(form in text.lower() for form in JANE_FORMS)
+
+
+def test_export_includes_what_text_search_finds(engine: Engine, site: NewSite) -> None:
+    _free_text(engine, site)
+    with read_only(engine) as conn:
+        data = subjects.export_subject(conn, JANE)
+    assert len(data["hits"]) == 6, "linked hits are not found twice"
+    assert len(data["text_hits"]) == 4
+    assert {h["visitor_key"] for h in data["text_hits"]} == {"v-other", "v-lone", "v-props"}
+    assert [s["visitor_key"] for s in data["text_sessions"]] == ["v-other"]
+    assert len(data["quarantine"]) == 3
+    for kind in ("text_hits", "text_sessions", "quarantine"):
+        assert {row["found_by"] for row in data[kind]} == {"text_search"}, kind
+    assert all(_names_jane(q["payload"]) for q in data["quarantine"])
+    json.dumps(data)
+    text = subjects.summary(data, lang="en", now=T0)
+    assert "Pages and events recorded: 10" in text and "email=Jane%40Acme" in text
+
+
+def test_erase_removes_the_address_from_free_text(engine: Engine, site: NewSite) -> None:
+    _free_text(engine, site)
+    assert _names_jane(dump(engine))
+    with read_only(engine) as conn:
+        john = subjects.export_subject(conn, JOHN)
+    hits_before = count(engine, hits)
+    visits, pageviews, engaged = _acme(engine)
+
+    report = subjects.erase_subject(engine, JANE, by="dpo", now=DAY)
+
+    assert (report.contacts, report.hits, report.text_hits, report.quarantine) == (1, 6, 4, 3)
+    assert (report.text_sessions_deleted, report.sessions_recounted) == (1, 2)
+    assert report.found
+    assert not _names_jane(dump(engine))
+    assert count(engine, hits) == hits_before - 10
+    # Other people's rows stay, John's address included.
+    assert count(engine, quarantine) == 1
+    assert count(engine, hits, hits.c.url.contains("john%40acme.example")) == 1
+    with read_only(engine) as conn:
+        after = subjects.export_subject(conn, JOHN)
+        for kind in ("contacts", "visitors", "sessions", "hits", "messages", "quarantine"):
+            assert after[kind] == john[kind], kind
+        kept = {r.visitor_key: r for r in conn.execute(sa.select(sessions).where(
+            sessions.c.visitor_key.in_(["v-other", "v-lone", "v-props"])))}
+    # Sessions: counters down by the hits deleted, the entry URL from the first hit left;
+    # a session left without hits is deleted.
+    assert set(kept) == {"v-other", "v-props"}
+    assert (kept["v-other"].hits, kept["v-other"].pageviews) == (1, 1)
+    assert kept["v-other"].entry_url == "https://example.com/pricing/2"
+    assert (kept["v-props"].hits, kept["v-props"].pageviews) == (1, 1)
+    # The organisation loses Jane's 2 visits and 5 pages, and the 1 visit and 3 pages
+    # that named her; its scores are what a full rescore gives.
+    assert _acme(engine) == (visits - 3, pageviews - 8, engaged)
+    with read_only(engine) as conn:
+        scores = sorted(tuple(r) for r in conn.execute(sa.select(account_scores)))
+        assert conn.execute(sa.select(sa.func.sum(daily_stats.c.hits))).scalar_one() == 10
+    rescore(engine, now=DAY)
+    with read_only(engine) as conn:
+        assert sorted(tuple(r) for r in conn.execute(sa.select(account_scores))) == scores
+    # Idempotent.
+    again = subjects.erase_subject(engine, JANE, by="dpo", now=DAY)
+    assert not again.found
+    assert (again.text_hits, again.quarantine, again.sessions_recounted) == (0, 0, 0)
+    assert count(engine, hits) == hits_before - 10 and count(engine, quarantine) == 1
+    assert _acme(engine) == (visits - 3, pageviews - 8, engaged)
+
+
+def test_text_search_keeps_to_the_workspace(engine: Engine, site: NewSite) -> None:
+    _free_text(engine, site)
+    hits_before = count(engine, hits)
+    report = subjects.erase_subject(engine, JANE, workspace_id=site.site.workspace_id + 999,
+                                    by="dpo", now=DAY)
+    assert (report.text_hits, report.quarantine, report.found) == (0, 0, False)
+    assert count(engine, hits) == hits_before and count(engine, quarantine) == 4

@@ -171,3 +171,41 @@ def _sqlite_timestamp(value: datetime) -> str:
 
 def _sqlite_read(value: Any) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+# -- searching free text for an address (data subjects) ---------------------------------------
+
+def bytes_as_text(conn: Connection, column: Any) -> Any:
+    """A binary column as text to search in, whatever its bytes.
+
+    PostgreSQL: ``encode(…, 'escape')``, which never fails on invalid UTF-8 (unlike
+    ``convert_from``): NUL and bytes from 0x80 become ``\\ooo``, ``\\`` is doubled, the
+    rest is kept.  SQLite: the blob read as text (bytes unchanged).  Search for
+    ``bytes_needle`` of the text, not the text itself.
+    """
+    if is_postgres(conn):
+        return sa.func.encode(column, "escape")
+    return sa.cast(column, sa.Text)
+
+
+def bytes_needle(conn: Connection, text: str) -> str:
+    """``text`` as its UTF-8 bytes appear in ``bytes_as_text``."""
+    if not is_postgres(conn):
+        return text
+    return "".join("\\\\" if b == 0x5C else f"\\{b:03o}" if b == 0 or b >= 0x80 else chr(b)
+                   for b in text.encode("utf-8"))
+
+
+def json_as_text(conn: Connection, column: Any) -> Any:
+    """A JSON column as its text (PostgreSQL ``json::text``; SQLite stores the text)."""
+    if is_postgres(conn):
+        return sa.cast(column, sa.Text)
+    return sa.type_coerce(column, sa.Text)
+
+
+def contains_folded(conn: Connection, text: Any, needles: Sequence[str]) -> Any:
+    """SQL true when ``lower(text)`` holds one of ``needles`` (lower-case; taken
+    literally, no LIKE wildcards).  ``strpos`` on PostgreSQL, ``instr`` on SQLite."""
+    find = sa.func.strpos if is_postgres(conn) else sa.func.instr
+    lowered = sa.func.lower(text)
+    return sa.or_(*(find(lowered, needle) > 0 for needle in needles))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webleads.db import dialect
-from webleads.db.schema import accounts, contacts, hits, sessions, sites, visitors
+from webleads.db.schema import accounts, contacts, hits, quarantine, sessions, sites, visitors
 from webleads.db.schema_lifecycle import account_stages, alert_rules, digest_events, owners
 from webleads.db.schema_outbox import delivery_attempts, outbox
 from webleads.db.schema_privacy import audit_log, daily_stats, site_retention
@@ -366,6 +366,118 @@ def erase_rows(conn: Connection, *, contact_ids: Sequence[int],
     unlink_and_delete_contacts(conn, contact_ids)
     return Removed(len(set(contact_ids)), len(set(visitor_keys)), len(set(session_ids)),
                    len(set(hit_ids)), len(set(ledger_ids)), len(set(message_ids)))
+
+
+# -- free text naming a subject ------------------------------------------------------------
+# Rows that hold the address without being linked to its contact: request bodies kept in
+# quarantine, and hits whose URL, referrer, title or properties carry it.  ``needles``
+# are the lower-case forms to look for (plain, percent-encoded); these scan the tables.
+
+def _workspace_sites(workspace_id: int) -> Any:
+    return sa.select(sites.c.id).where(sites.c.workspace_id == workspace_id)
+
+
+def quarantine_naming(conn: Connection, needles: Sequence[str], *,
+                      workspace_id: int | None = None) -> list[dict[str, Any]]:
+    """Quarantined bodies holding one of ``needles`` (case-insensitive); in a workspace,
+    only those sent with one of its site keys."""
+    q = quarantine.c
+    body = dialect.bytes_as_text(conn, q.payload)
+    stmt = (sa.select(quarantine).order_by(q.id).where(dialect.contains_folded(
+        conn, body, [dialect.bytes_needle(conn, n) for n in needles])))
+    if workspace_id is not None:
+        stmt = stmt.where(q.site_key.in_(
+            sa.select(sites.c.key).where(sites.c.workspace_id == workspace_id)))
+    return _dicts(conn, stmt)
+
+
+def hits_naming(conn: Connection, needles: Sequence[str], *, workspace_id: int | None = None
+                ) -> list[dict[str, Any]]:
+    """Hits whose url, referrer, title or props hold one of ``needles``."""
+    h = hits.c
+    texts = (h.url, h.referrer, h.title, dialect.json_as_text(conn, h.props))
+    stmt = (sa.select(hits).where(sa.or_(*(dialect.contains_folded(conn, text, needles)
+                                           for text in texts))).order_by(h.ts, h.id))
+    if workspace_id is not None:
+        stmt = stmt.where(h.site_id.in_(_workspace_sites(workspace_id)))
+    return _dicts(conn, stmt)
+
+
+def sessions_naming(conn: Connection, needles: Sequence[str], *,
+                    workspace_id: int | None = None) -> list[dict[str, Any]]:
+    """Sessions whose entry URL or referrer (copied from their first hit) hold one of
+    ``needles``."""
+    s = sessions.c
+    stmt = (sa.select(sessions).where(sa.or_(*(dialect.contains_folded(conn, text, needles)
+                                               for text in (s.entry_url, s.referrer))))
+            .order_by(s.id))
+    if workspace_id is not None:
+        stmt = stmt.where(s.site_id.in_(_workspace_sites(workspace_id)))
+    return _dicts(conn, stmt)
+
+
+def delete_hits_from_sessions(conn: Connection, hit_rows: Sequence[Mapping[str, Any]]) -> int:
+    """Delete hits and their score lines; their sessions' counters go down by them
+    (atomic: hits purged earlier by retention stay counted).  Returns the score lines."""
+    per_session: dict[int, list[int]] = {}
+    for h in hit_rows:
+        d = per_session.setdefault(int(h["session_id"]), [0, 0, 0])
+        d[0] += 1
+        d[1] += h["type"] == "pageview"
+        d[2] += int(h["engaged_ms"] or 0)
+    lines = 0
+    for chunk in _chunks(int(h["id"]) for h in hit_rows):
+        lines += int(conn.execute(sa.delete(score_ledger).where(
+            score_ledger.c.hit_id.in_(chunk))).rowcount or 0)
+    delete_hits(conn, [int(h["id"]) for h in hit_rows])
+    s = sessions.c
+    for session_id, (n, pageviews, engaged) in sorted(per_session.items()):
+        conn.execute(sa.update(sessions).where(s.id == session_id).values(
+            hits=s.hits - n, pageviews=s.pageviews - pageviews,
+            engaged_ms=s.engaged_ms - engaged))
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    deleted: list[dict[str, Any]]  # the sessions deleted, as they were
+    ledger_lines: int  # score lines of the deleted sessions
+    kept: int  # sessions kept (counters already down, entry URL and referrer cleaned)
+
+
+def settle_sessions(conn: Connection, session_ids: Sequence[int], needles: Sequence[str]
+                    ) -> Settled:
+    """After free-text hits are gone: delete the sessions with no hit left; in the
+    others, an entry URL or referrer holding a needle is replaced by the first
+    remaining hit's."""
+    s, h = sessions.c, hits.c
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(session_ids):
+        rows += _dicts(conn, sa.select(sessions).where(s.id.in_(chunk)))
+    with_hits: set[int] = set()
+    for chunk in _chunks(session_ids):
+        with_hits.update(int(i) for i in conn.execute(
+            sa.select(h.session_id).where(h.session_id.in_(chunk)).distinct()).scalars())
+    deleted = [r for r in rows if int(r["id"]) not in with_hits]
+    lines = delete_ledger_of_sessions(conn, [int(r["id"]) for r in deleted])
+    delete_sessions(conn, [int(r["id"]) for r in deleted])
+    kept = [r for r in rows if int(r["id"]) in with_hits]
+    for r in kept:
+        if not any(n in f"{r['entry_url']}\n{r['referrer']}".lower() for n in needles):
+            continue
+        first = conn.execute(sa.select(h.url, h.referrer).where(h.session_id == r["id"])
+                             .order_by(h.ts, h.id).limit(1)).one()
+        conn.execute(sa.update(sessions).where(s.id == r["id"]).values(
+            entry_url=first.url, referrer=first.referrer))
+    return Settled(deleted=deleted, ledger_lines=lines, kept=len(kept))
+
+
+def delete_quarantine(conn: Connection, ids: Sequence[int]) -> int:
+    n = 0
+    for chunk in _chunks(ids):
+        n += int(conn.execute(sa.delete(quarantine).where(quarantine.c.id.in_(chunk)))
+                 .rowcount or 0)
+    return n
 
 
 # -- audit log -----------------------------------------------------------------------------

@@ -4,13 +4,20 @@ e-mail address.
 What belongs to a subject: their contact rows (one per workspace), the visitors linked
 to them, every session of those visitors or of the contact, every hit of those sessions
 or of the contact, the score lines of those hits and the contact's score, and the
-outbox messages and digest events that name the address.  The organisations
-(accounts) they visited from are not theirs: they stay, with the subject's visits taken
-out of their counters and their scores recomputed (``rescore``, the reference).
+outbox messages and digest events that name the address.  Free text is searched too
+(plain and percent-encoded address, case-insensitive): request bodies kept in
+``quarantine``, and hits not linked to the contact whose URL, referrer, title or
+properties hold the address (``?email=jane%40acme.fr``), with sessions whose entry URL or
+referrer holds it.  The organisations (accounts) they visited from are not theirs: they
+stay, with the subject's visits taken out of their counters and their scores recomputed
+(``rescore``, the reference).
 
 Erasure deletes all of it in one transaction, after folding the hits into the anonymous
 daily aggregates (``daily_stats``: counts without any identifier), so that overview
-numbers still add up.  It is idempotent: a second run finds nothing and deletes nothing.
+numbers still add up.  Free-text hits go too; their sessions' counters go down by them
+and a session left without hits is deleted (the session may hold other people's
+pages: only the hits naming the address are theirs).  It is idempotent: a second run
+finds nothing and deletes nothing.
 Owners and alert rules naming the address are staff settings, not visitor data: they
 are exported and reported, never erased here.  The audit log names the subject by a
 hash (``audit.subject_ref``).
@@ -23,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -37,6 +45,13 @@ SUMMARY_ITEMS = 20  # sessions and hits listed in the readable summary
 
 def normalise(email: str) -> str:
     return email.strip().lower()
+
+
+def needles(address: str) -> list[str]:
+    """The lower-case forms of a normalised address searched in free text: plain, and
+    percent-encoded (``%40`` only, and every reserved character)."""
+    forms = [address, address.replace("@", "%40"), quote(address, safe="").lower()]
+    return sorted(set(forms), key=forms.index)
 
 
 def valid(email: str) -> bool:
@@ -56,6 +71,9 @@ class _Held:
     messages: list[dict[str, Any]]
     digest_events: list[dict[str, Any]]
     staff: list[dict[str, Any]]
+    text_hits: list[dict[str, Any]]  # found by text search, not linked to the contact
+    text_sessions: list[dict[str, Any]]  # entry URL or referrer naming the address
+    quarantine: list[dict[str, Any]]  # rejected request bodies naming the address
 
 
 def _held(conn: Connection, email: str, workspace_id: int | None) -> _Held:
@@ -74,13 +92,21 @@ def _held(conn: Connection, email: str, workspace_id: int | None) -> _Held:
     ledger = db.linked_ledger(conn, contact_ids, session_ids) if contact_ids else []
     account_ids = sorted({int(x["account_id"]) for x in [*found, *sessions, *hits]
                           if x.get("account_id") is not None})
+    forms = needles(email)
+    linked_hits = {int(h["id"]) for h in hits}
+    linked_sessions = set(session_ids)
     return _Held(
         contacts=found, visitors=visitors, sessions=sessions, hits=hits, ledger=ledger,
         scores=db.contact_score_rows(conn, contact_ids) if contact_ids else [],
         accounts=db.account_rows(conn, account_ids) if account_ids else [],
         messages=db.outbox_naming(conn, email, workspace_id=workspace_id),
         digest_events=db.digest_events_naming(conn, email, workspace_id=workspace_id),
-        staff=db.staff_rows(conn, email, workspace_id=workspace_id))
+        staff=db.staff_rows(conn, email, workspace_id=workspace_id),
+        text_hits=[h for h in db.hits_naming(conn, forms, workspace_id=workspace_id)
+                   if int(h["id"]) not in linked_hits],
+        text_sessions=[s for s in db.sessions_naming(conn, forms, workspace_id=workspace_id)
+                       if int(s["id"]) not in linked_sessions],
+        quarantine=db.quarantine_naming(conn, forms, workspace_id=workspace_id))
 
 
 def _plain(value: Any) -> Any:
@@ -101,6 +127,10 @@ def export_subject(conn: Connection, email: str, *, workspace_id: int | None = N
     held = _held(conn, normalise(email), workspace_id)
     data: dict[str, Any] = {"email": normalise(email), "workspace_id": workspace_id}
     data.update(asdict(held))
+    for kind in ("text_hits", "text_sessions", "quarantine"):
+        data[kind] = [{**row, "found_by": "text_search"} for row in data[kind]]
+    data["quarantine"] = [{**q, "payload": q["payload"].decode("utf-8", "backslashreplace")}
+                          for q in data["quarantine"]]
     return {k: _plain(v) for k, v in data.items()}
 
 
@@ -143,11 +173,12 @@ def summary(data: Mapping[str, Any], *, lang: str, now: datetime) -> str:
                        entry=s["entry_url"]))
     if len(data["sessions"]) > SUMMARY_ITEMS:
         lines.append(_("sum_more", count=len(data["sessions"]) - SUMMARY_ITEMS))
-    lines += ["", f"## {_('sum_hits', count=len(data['hits']))}"]
-    for h in data["hits"][:SUMMARY_ITEMS]:
+    all_hits = [*data["hits"], *data.get("text_hits", [])]
+    lines += ["", f"## {_('sum_hits', count=len(all_hits))}"]
+    for h in all_hits[:SUMMARY_ITEMS]:
         lines.append(_("sum_hit", ts=h["ts"], type=h["type"], url=h["url"]))
-    if len(data["hits"]) > SUMMARY_ITEMS:
-        lines.append(_("sum_more", count=len(data["hits"]) - SUMMARY_ITEMS))
+    if len(all_hits) > SUMMARY_ITEMS:
+        lines.append(_("sum_more", count=len(all_hits) - SUMMARY_ITEMS))
     points = sum(int(s["points"]) for s in data["scores"])
     lines += ["", _("sum_scores", count=len(data["ledger"]), points=points), "",
               f"## {_('sum_accounts')}"]
@@ -172,10 +203,15 @@ class EraseReport:
     accounts_recounted: int
     workspaces_rescored: tuple[int, ...]
     staff_kept: int  # owners and alert rules naming the address (not erased)
+    text_hits: int  # hits not linked to the contact, naming the address in free text
+    text_sessions_deleted: int  # their sessions (or ones naming it) left without hits
+    sessions_recounted: int  # their sessions kept, counters down by the hits deleted
+    quarantine: int  # quarantined request bodies naming the address
 
     @property
     def found(self) -> bool:
-        return bool(self.contacts or self.hits or self.sessions or self.messages)
+        return bool(self.contacts or self.hits or self.sessions or self.messages
+                    or self.text_hits or self.text_sessions_deleted or self.quarantine)
 
 
 def erase_subject(engine: Engine, email: str, *, workspace_id: int | None = None, by: str,
@@ -186,8 +222,9 @@ def erase_subject(engine: Engine, email: str, *, workspace_id: int | None = None
     address = normalise(email)
     with engine.begin() as conn:
         held = _held(conn, address, workspace_id)
-        timezones = {s.id: s.timezone for s in db.site_rows(conn)}
-        db.add_daily_stats(conn, aggregate(held.hits, timezones))
+        site_rows = db.site_rows(conn)
+        timezones = {s.id: s.timezone for s in site_rows}
+        db.add_daily_stats(conn, aggregate([*held.hits, *held.text_hits], timezones))
         recounted = db.subtract_from_accounts(conn, held.hits, held.sessions)
         removed = db.erase_rows(
             conn, contact_ids=[int(c["id"]) for c in held.contacts],
@@ -197,15 +234,28 @@ def erase_subject(engine: Engine, email: str, *, workspace_id: int | None = None
             ledger_ids=[int(x["id"]) for x in held.ledger],
             message_ids=[int(m["id"]) for m in held.messages],
             digest_ids=[int(d["id"]) for d in held.digest_events])
-        workspaces = sorted({int(c["workspace_id"]) for c in held.contacts})
+        # Free text, after the linked rows (whose sessions are gone already).
+        text_lines = db.delete_hits_from_sessions(conn, held.text_hits)
+        settled = db.settle_sessions(
+            conn, sorted({int(h["session_id"]) for h in held.text_hits}
+                         | {int(s["id"]) for s in held.text_sessions}), needles(address))
+        recounted += db.subtract_from_accounts(conn, held.text_hits, settled.deleted)
+        quarantined = db.delete_quarantine(conn, [int(q["id"]) for q in held.quarantine])
+        workspace_of = {s.id: s.workspace_id for s in site_rows}
+        workspaces = sorted({int(c["workspace_id"]) for c in held.contacts}
+                            | {workspace_of[int(x["site_id"])]
+                               for x in [*held.text_hits, *settled.deleted]})
         for ws in workspaces:
             rescore_workspace(conn, ws, now=now)
         report = EraseReport(
             contacts=removed.contacts, visitors=removed.visitors, sessions=removed.sessions,
-            hits=removed.hits, ledger_lines=removed.ledger_lines,
+            hits=removed.hits,
+            ledger_lines=removed.ledger_lines + text_lines + settled.ledger_lines,
             messages=removed.messages + len(held.digest_events),
-            accounts_recounted=len(recounted), workspaces_rescored=tuple(workspaces),
-            staff_kept=len(held.staff))
+            accounts_recounted=len(set(recounted)), workspaces_rescored=tuple(workspaces),
+            staff_kept=len(held.staff), text_hits=len(held.text_hits),
+            text_sessions_deleted=len(settled.deleted), sessions_recounted=settled.kept,
+            quarantine=quarantined)
         details = {k: v for k, v in asdict(report).items() if k != "workspaces_rescored"}
         targets: list[int | None] = list(workspaces) or [workspace_id]
         for target_ws in targets:
