@@ -4,7 +4,7 @@ so that they can be imported in any order)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import typer
@@ -56,3 +56,25 @@ def _safe_url(url: str) -> str:
     import sqlalchemy as sa
 
     return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def pick_workspace(conn: Connection, workspace: int | None, lang: str,
+                   say: Callable[..., str]) -> int:
+    """The workspace a command works on: the one given (it must exist), else the only one.
+    ``say(lang, key, **values)`` is the calling module's translator, which has the keys
+    ``unknown_workspace`` (exit 1), ``no_workspace`` (exit 1), ``which_workspace`` (exit 2)."""
+    from webleads.db.sites import workspace_ids
+
+    known = workspace_ids(conn)
+    if workspace is not None:
+        if workspace not in known:
+            err.print(say(lang, "unknown_workspace", id=workspace))
+            raise typer.Exit(1)
+        return workspace
+    if not known:
+        err.print(say(lang, "no_workspace"))
+        raise typer.Exit(1)
+    if len(known) > 1:
+        err.print(say(lang, "which_workspace", ids=", ".join(map(str, known))))
+        raise typer.Exit(2)
+    return known[0]

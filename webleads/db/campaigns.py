@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from webleads.campaigns.model import Campaign, NewCampaign, parse_objective
 from webleads.db import dialect
-from webleads.db.schema import accounts, sessions, sites, workspaces
+from webleads.db.schema import accounts, sessions, sites
 from webleads.db.schema_campaigns import (
     campaign_costs,
     campaigns,
@@ -21,11 +21,6 @@ from webleads.db.schema_campaigns import (
     short_links,
 )
 from webleads.db.schema_lifecycle import stage_history
-
-
-def workspace_ids(conn: Connection) -> list[int]:
-    return [int(i) for i in conn.execute(sa.select(workspaces.c.id).order_by(workspaces.c.id))
-            .scalars()]
 
 
 def _campaign(row: Any) -> Campaign:

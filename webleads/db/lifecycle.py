@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webleads.db import dialect
-from webleads.db.schema import accounts, workspaces
+from webleads.db.schema import accounts
 from webleads.db.schema_fr import account_fr, fr_companies
 from webleads.db.schema_lifecycle import (
     account_owners,
@@ -463,7 +463,3 @@ def digest_day(conn: Connection, day: date) -> list[DigestEvent]:
             for r in conn.execute(sa.select(digest_events).where(d.day == day)
                                   .order_by(d.workspace_id, d.recipient, d.at, d.id))]
 
-
-def workspace_ids(conn: Connection) -> list[int]:
-    return [int(i) for i in conn.execute(sa.select(workspaces.c.id).order_by(workspaces.c.id))
-            .scalars()]

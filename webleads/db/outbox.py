@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webleads.db import dialect
-from webleads.db.schema import workspaces
 from webleads.db.schema_outbox import delivery_attempts as a
 from webleads.db.schema_outbox import outbox as t
 from webleads.db.schema_outbox import webhook_secrets as s
@@ -185,9 +184,6 @@ def count_by_state(conn: Connection, *, workspace_id: int | None = None) -> dict
     return {str(state): int(n) for state, n in conn.execute(query)}
 
 
-def workspace_ids(conn: Connection) -> list[int]:
-    return [int(i) for i in conn.execute(sa.select(workspaces.c.id).order_by(workspaces.c.id))
-            .scalars()]
 
 
 def get_webhook_secret(conn: Connection, *, workspace_id: int, url: str) -> str | None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webleads.db import dialect
-from webleads.db.schema import accounts, hits, sessions, sites, workspaces
+from webleads.db.schema import accounts, hits, sessions, sites
 from webleads.db.schema_fr import account_fr, fr_companies
 from webleads.db.schema_lifecycle import account_owners, account_stages, owners
 from webleads.db.schema_scoring import (
@@ -343,9 +343,6 @@ def workspace_sites(conn: Connection, workspace_id: int) -> list[int]:
         .order_by(sites.c.id)).scalars()]
 
 
-def workspace_ids(conn: Connection) -> list[int]:
-    return [int(i) for i in conn.execute(
-        sa.select(workspaces.c.id).order_by(workspaces.c.id)).scalars()]
 
 
 def latest_scored_hit(conn: Connection, site_ids: Sequence[int]) -> datetime | None:

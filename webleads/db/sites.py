@@ -21,6 +21,12 @@ def ensure_workspace(conn: Connection, name: str, *, now: datetime) -> int:
     ).scalar_one())
 
 
+def workspace_ids(conn: Connection) -> list[int]:
+    """Every workspace, in creation order."""
+    return [int(i) for i in conn.execute(
+        sa.select(workspaces.c.id).order_by(workspaces.c.id)).scalars()]
+
+
 def insert_site(conn: Connection, **values: Any) -> int:
     return int(conn.execute(sa.insert(sites).values(**values).returning(sites.c.id)).scalar_one())
 

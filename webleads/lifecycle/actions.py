@@ -13,6 +13,7 @@ from typing import Any, Literal
 from sqlalchemy.engine import Connection
 
 from webleads.db import lifecycle as db
+from webleads.db.sites import workspace_ids
 from webleads.lifecycle import alerts, owners
 from webleads.lifecycle.model import DEFAULT_TIMEZONE, OWNER
 from webleads.lifecycle.stages import STAGES, Thresholds, parse_stage
@@ -71,7 +72,7 @@ def late_accounts(conn: Connection, *, now: datetime, workspace_id: int | None =
                   ) -> list[Late]:
     """Accounts whose stage has a first-touch SLA that passed without a touch."""
     settings = {ws: s for ws, (s, _) in db.ensure_settings(
-        conn, db.workspace_ids(conn) if workspace_id is None else [workspace_id],
+        conn, workspace_ids(conn) if workspace_id is None else [workspace_id],
         now=now).items()}
     stages = {k for s in settings.values() for k in s.sla_hours}
     out = []

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import Connection, Engine
 
-from webleads.clikit import _reading, _settings, err, out
+from webleads.clikit import _reading, _settings, err, out, pick_workspace
 from webleads.db import outbox as db
 from webleads.db.engine import create_engine
 from webleads.db.migrate import upgrade
@@ -195,19 +195,7 @@ def work(
 
 
 def _workspace(conn: Connection, lang: str, workspace: int | None) -> int:
-    known = db.workspace_ids(conn)
-    if workspace is not None:
-        if workspace not in known:
-            err.print(t(lang, "unknown_workspace", id=workspace))
-            raise typer.Exit(1)
-        return workspace
-    if not known:
-        err.print(t(lang, "no_workspace"))
-        raise typer.Exit(1)
-    if len(known) > 1:
-        err.print(t(lang, "which_workspace", ids=", ".join(map(str, known))))
-        raise typer.Exit(2)
-    return known[0]
+    return pick_workspace(conn, workspace, lang, t)
 
 
 @outbox_app.command()

@@ -22,6 +22,7 @@ from webleads.db import scoring as db
 from webleads.db.engine import create_engine
 from webleads.db.fr import workspace_id as find_workspace
 from webleads.db.migrate import upgrade
+from webleads.db.sites import workspace_ids
 from webleads.scoring import document, explain
 from webleads.scoring.config import apply_config
 from webleads.scoring.incremental import default_config
@@ -67,7 +68,7 @@ def _workspace(conn: Connection, ref: str | None, lang: str) -> int:
             err.print(t(lang, "unknown_workspace", ref=ref))
             raise typer.Exit(1)
         return found
-    ids = db.workspace_ids(conn)
+    ids = workspace_ids(conn)
     if not ids:
         err.print(t(lang, "no_workspace"))
         raise typer.Exit(1)

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.engine import Connection, Engine
 
 from webleads.db import scoring as db
+from webleads.db.sites import workspace_ids
 from webleads.scoring import decay
 from webleads.scoring.engine import Scorer
 from webleads.scoring.incremental import compiled_rules, default_config
@@ -38,7 +39,7 @@ def rescore(engine: Engine, *, workspace_id: int | None = None, site_id: int | N
         elif workspace_id is not None:
             targets = [workspace_id]
         else:
-            targets = db.workspace_ids(conn)
+            targets = workspace_ids(conn)
     reports = []
     for ws_id in targets:
         with engine.begin() as conn:
