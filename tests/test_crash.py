@@ -140,6 +140,7 @@ class Load:
     # Start times (monotonic) of requests that ended with a transport error.
     failed_starts: list[float] = field(default_factory=list)
     unexpected: list[str] = field(default_factory=list)
+    in_flight: int = 0  # requests sent and not yet answered
 
 
 def batch(key: str, tokens: list[str], visitor: str) -> bytes:
@@ -157,6 +158,8 @@ def worker(n: int, base: str, key: str, load: Load, stop: threading.Event) -> No
             seq += 1
             with load.lock:
                 load.sent.update(tokens)
+            with load.lock:
+                load.in_flight += 1
             started = time.monotonic()
             try:
                 r = client.post("/api/collect", content=batch(key, tokens, visitor),
@@ -166,6 +169,7 @@ def worker(n: int, base: str, key: str, load: Load, stop: threading.Event) -> No
                     load.failed_starts.append(started)
                 return  # the server is gone
             with load.lock:
+                load.in_flight -= 1
                 if r.status_code == 202 and r.json() == {"accepted": len(tokens), "dropped": 0}:
                     load.acked.update(tokens)
                 else:
@@ -204,6 +208,10 @@ def test_acknowledged_hits_survive_sigkill(db_url: str, env: dict[str, str],
         deadline = time.monotonic() + 10  # a slow machine: wait for enough acknowledgements
         while len(load.acked) < MIN_ACKED and time.monotonic() < deadline:
             time.sleep(0.05)
+        # Kill while requests are in flight (the point of the test), not between two.
+        deadline = time.monotonic() + 5
+        while load.in_flight < 2 and time.monotonic() < deadline:
+            time.sleep(0.0005)
         killed_at = time.monotonic()
         proc.send_signal(signal.SIGKILL)  # no shutdown hook, no writer drain
         proc.wait(10)
