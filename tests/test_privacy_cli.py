@@ -11,7 +11,7 @@ import typer
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from tests.test_privacy_helpers import count, store_batch, visit
+from tests.test_privacy_helpers import ACME, count, hit, store_batch, visit
 from webleads.db.schema import contacts, hits
 from webleads.privacy.cli import register
 from webleads.settings import Settings
@@ -53,8 +53,12 @@ def test_export_erase_and_audit(cli: tuple[typer.Typer, dict[str, str]], engine:
     code, _, err = _run(cli, "privacy", "erase", "not-an-address", "--yes")
     assert code == 2 and "not an e-mail" in err
 
+    # An unlinked visit that carries the address in its URL (a newsletter link).
+    store_batch(engine, [hit(site.site, "v-other", now - timedelta(minutes=5), network=ACME,
+                             url="https://example.com/?email=jane%40acme.example")])
     code, out, _ = _run(cli, "privacy", "erase", JANE, "--yes", "--by", "dpo@example.com")
     assert code == 0 and "Erased jane@acme.example" in out
+    assert "Found by text search and erased too: 1 hits" in " ".join(out.split())
     assert count(engine, contacts) == 0 and count(engine, hits) == 0
     code, out, _ = _run(cli, "privacy", "erase", JANE, "--yes")
     assert code == 0 and "Nothing is held" in out

@@ -104,6 +104,10 @@ def erase(
                     visitors=report.visitors, sessions=report.sessions, hits=report.hits,
                     lines=report.ledger_lines, messages=report.messages,
                     accounts=report.accounts_recounted), markup=False)
+        if report.text_hits or report.quarantine:
+            out.print(t(lang, "erased_text", hits=report.text_hits,
+                        sessions=report.text_sessions_deleted, quarantine=report.quarantine),
+                      markup=False)
     if report.staff_kept:
         out.print(t(lang, "erase_kept_staff", count=report.staff_kept), markup=False)
 

@@ -15,6 +15,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "erased": "Erased {email}: {contacts} contacts, {visitors} visitors, {sessions} "
                   "sessions, {hits} hits, {lines} score lines, {messages} messages; "
                   "{accounts} accounts recounted.",
+        "erased_text": "Found by text search and erased too: {hits} hits (in URLs, titles or "
+                       "properties), {sessions} sessions left empty, {quarantine} refused "
+                       "requests in quarantine.",
         "erase_kept_staff": "Kept: {count} owner or alert rule rows name this address "
                             "(staff settings; change them with  webleads owners | alerts).",
         "nothing_held": "Nothing is held about {email}.",
@@ -60,6 +63,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "erased": "{email} effacé : {contacts} contacts, {visitors} visiteurs, {sessions} "
                   "sessions, {hits} hits, {lines} lignes de score, {messages} messages ; "
                   "{accounts} comptes recalculés.",
+        "erased_text": "Trouvés par recherche de texte et effacés aussi : {hits} hits (dans des "
+                       "adresses, titres ou propriétés), {sessions} sessions vidées, "
+                       "{quarantine} requêtes refusées en quarantaine.",
         "erase_kept_staff": "Conservé : {count} propriétaires ou règles d'alerte citent "
                             "cette adresse (réglages internes ; modifiez-les avec  webleads "
                             "owners | alerts).",
