@@ -23,7 +23,7 @@ from typing import Any
 
 from webleads.scoring.decay import MAX_POINTS
 from webleads.scoring.model import GRADE_WEIGHTS, Grade
-from webleads.scoring.rules import NAME_RE, Checker, Problem
+from webleads.scoring.rules import NAME_RE, Checker, Problem, parse_named
 
 # INSEE "tranche d'effectif salarié": code -> (lower bound, upper bound) of employees.
 HEADCOUNT_BANDS: dict[str, tuple[int, int]] = {
@@ -183,18 +183,4 @@ def parse_fit_rule(data: Any, where: str, problems: list[Problem]) -> FitRule | 
 
 
 def parse_fit_rules(items: Any, section: str, problems: list[Problem]) -> list[FitRule]:
-    if not isinstance(items, list):
-        problems.append(Problem(section, None, "", "type", "array of tables"))
-        return []
-    rules: list[FitRule] = []
-    seen: set[str] = set()
-    for i, data in enumerate(items):
-        rule = parse_fit_rule(data, f"{section}[{i + 1}]", problems)
-        name = data.get("name") if isinstance(data, Mapping) else None
-        if isinstance(name, str):
-            if name in seen:
-                problems.append(Problem(f"{section}[{i + 1}]", name, "name", "duplicate"))
-            seen.add(name)
-        if rule is not None:
-            rules.append(rule)
-    return rules
+    return parse_named(items, section, problems, parse_fit_rule)

@@ -18,12 +18,14 @@ the field of every problem; ``matching.CompiledRules`` turns a list into a fast 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from webleads.model import HIT_TYPES
 from webleads.scoring.decay import MAX_POINTS, PERIODS, Period
+
+_T = TypeVar("_T")
 
 SOURCE_CLASSES = ("search", "social", "email", "paid", "referral", "direct", "internal")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,99}$")
@@ -262,19 +264,26 @@ def parse_conditions(c: Checker, when: Mapping[str, Any]) -> Conditions:
     return Conditions(**values)
 
 
-def parse_rules(items: Any, section: str, problems: list[Problem]) -> list[Rule]:
+def parse_named(items: Any, section: str, problems: list[Problem],
+                parse_one: Callable[[Any, str, list[Problem]], _T | None]) -> list[_T]:
+    """An array of tables with unique ``name``s (scoring and fit rules), each parsed by
+    ``parse_one``; every problem is collected, none stops the others."""
     if not isinstance(items, list):
         problems.append(Problem(section, None, "", "type", "array of tables"))
         return []
-    rules: list[Rule] = []
+    parsed: list[_T] = []
     seen: set[str] = set()
     for i, data in enumerate(items):
-        rule = parse_rule(data, f"{section}[{i + 1}]", problems)
+        one = parse_one(data, f"{section}[{i + 1}]", problems)
         name = data.get("name") if isinstance(data, Mapping) else None
         if isinstance(name, str):
             if name in seen:
                 problems.append(Problem(f"{section}[{i + 1}]", name, "name", "duplicate"))
             seen.add(name)
-        if rule is not None:
-            rules.append(rule)
-    return rules
+        if one is not None:
+            parsed.append(one)
+    return parsed
+
+
+def parse_rules(items: Any, section: str, problems: list[Problem]) -> list[Rule]:
+    return parse_named(items, section, problems, parse_rule)
