@@ -90,7 +90,13 @@ class WebleadsApp:
             "/p.gif": make_pixel(self.ingest),
             "/wl.js": make_tag(),
         }
+        from webleads.web.page import Web
+        from webleads.web.security import SecurityHeaders
+
+        self.web = Web(self.engine, settings)
         self.api = self._build_api()
+        # Swagger UI (/api/docs) is FastAPI's page, with its own inline script.
+        self._dashboard = SecurityHeaders(self.api, skip_csp=("/api/docs",))
         self._started = False
 
     def start(self) -> None:
@@ -154,7 +160,7 @@ class WebleadsApp:
             if scope["path"].startswith("/l/"):  # campaign short links
                 await self._short_link(scope, receive, send)
                 return
-        await self.api(scope, receive, send)
+        await self._dashboard(scope, receive, send)
 
     def _build_api(self) -> FastAPI:
         @asynccontextmanager
@@ -167,6 +173,10 @@ class WebleadsApp:
 
         api = FastAPI(title="webleads-tracker", lifespan=lifespan, docs_url="/api/docs",
                       openapi_url="/api/openapi.json", redoc_url=None)
+
+        from webleads.web.app import install
+
+        install(api, self.web)
 
         @api.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:

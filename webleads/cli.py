@@ -375,3 +375,7 @@ register_campaigns(app)
 from webleads.privacy.cli import register as register_privacy  # noqa: E402
 
 register_privacy(app)
+
+from webleads.cli_users import register as register_users  # noqa: E402
+
+register_users(app)

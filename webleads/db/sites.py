@@ -27,6 +27,13 @@ def workspace_ids(conn: Connection) -> list[int]:
         sa.select(workspaces.c.id).order_by(workspaces.c.id)).scalars()]
 
 
+def first_timezone(conn: Connection, workspace_id: int) -> str:
+    """The time zone of the workspace's first site (UTC without a site)."""
+    tz = conn.execute(sa.select(sites.c.timezone).where(sites.c.workspace_id == workspace_id)
+                      .order_by(sites.c.id).limit(1)).scalar()
+    return str(tz or "UTC")
+
+
 def insert_site(conn: Connection, **values: Any) -> int:
     return int(conn.execute(sa.insert(sites).values(**values).returning(sites.c.id)).scalar_one())
 
