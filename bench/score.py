@@ -64,10 +64,11 @@ def network(i: int) -> Network:
                    country="FR" if i % 3 else "DE")
 
 
-def generate(engine: sa.Engine, site: Site, n_hits: int, seed: int) -> int:
+def generate(engine: sa.Engine, site: Site, n_hits: int, seed: int,
+             n_accounts: int | None = None) -> int:
     """Insert about ``n_hits`` hits with their accounts and sessions; returns the count."""
     rng = random.Random(seed)
-    n_accounts = max(50, n_hits // 200)
+    n_accounts = n_accounts or max(50, n_hits // 200)
     start = NOW - timedelta(days=DAYS)
     with engine.begin() as conn:
         conn.execute(sa.insert(accounts), [{
