@@ -164,3 +164,22 @@ def test_demo_fills_a_site_through_collect(settings: Settings, engine: Engine) -
 def test_days_out_of_range_is_refused(days: int) -> None:
     with pytest.raises(ValueError, match="days"):
         demo_hits(site_key="wl_x", days=days)
+
+
+def test_demo_team_owns_the_warm_accounts(settings: Settings, engine: Engine) -> None:
+    from webleads.db.schema_lifecycle import account_owners, owners
+    from webleads.demo import DEMO_OWNERS, seed_team
+
+    made = create_site(engine, data.SITE_NAME, data.SITE_DOMAIN, timezone=data.SITE_TIMEZONE,
+                       page_groups=data.PAGE_GROUPS)
+    assert seed_team(engine, made.site.workspace_id, now=NOW) == len(DEMO_OWNERS)
+    assert seed_team(engine, made.site.workspace_id, now=NOW) == 0  # once
+    app = create_app(settings, engine=engine, resolver=demo_networks(ORGS, SEED))
+    asyncio.run(run_demo(app, site_key=made.site.key, site_secret=made.secret, days=DAYS,
+                         organisations=ORGS, seed=SEED, now=NOW))
+    owned = rows(engine, sa.select(owners.c.team, accounts.c.country)
+                 .join(account_owners, account_owners.c.owner_id == owners.c.id)
+                 .join(accounts, accounts.c.id == account_owners.c.account_id))
+    assert owned, "no account was assigned"
+    # German-speaking countries go to the DACH team, the others to France.
+    assert all((team == "DACH") == (country in ("DE", "AT", "CH")) for team, country in owned)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -301,13 +301,14 @@ def demo(
 
     from webleads import demo_data
     from webleads.app import create_app
-    from webleads.demo import DemoError, demo_networks, run_demo
+    from webleads.demo import DemoError, demo_networks, run_demo, seed_team
 
     settings = _settings()
     _migrate(settings)
     engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     made = create_site(engine, demo_data.SITE_NAME, demo_data.SITE_DOMAIN,
                        timezone=demo_data.SITE_TIMEZONE, page_groups=demo_data.PAGE_GROUPS)
+    seed_team(engine, made.site.workspace_id, now=datetime.now(UTC))
     app_ = create_app(settings, engine=engine, resolver=demo_networks(organisations, seed))
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(t(settings.lang, "demo_progress"), total=None)
@@ -329,6 +330,7 @@ def demo(
                 days=report.days, key=made.site.key, accepted=report.accepted,
                 dropped=report.dropped))
     out.print(t(settings.lang, "demo_next", key=made.site.key))
+    out.print(t(settings.lang, "demo_dashboard"))
 
 
 def _short(url: str, width: int = 60) -> str:

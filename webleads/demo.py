@@ -541,3 +541,30 @@ def _token(rng: random.Random, length: int) -> str:
 
 def _query(**params: str) -> str:
     return "?" + urlencode(params)
+
+
+# Sales reps of the demo company, by team; accounts from German-speaking countries go to
+# the DACH team, the others to the French team in turn (round robin).
+DEMO_OWNERS = (("Camille Martin", "camille.martin@demo.example", "France", "fr"),
+               ("Lucas Bernard", "lucas.bernard@demo.example", "France", "fr"),
+               ("Hanna Schmidt", "hanna.schmidt@demo.example", "DACH", "en"))
+
+
+def seed_team(engine: Any, workspace_id: int, *, now: datetime) -> int:
+    """Owners and assignment rules of the demo workspace (before its traffic, so that
+    accounts get an owner as they warm up); nothing when the workspace has owners."""
+    from webleads.db import lifecycle as lifecycle_db
+    from webleads.lifecycle import actions
+
+    with engine.begin() as conn:
+        if lifecycle_db.list_owners(conn, workspace_id):
+            return 0
+        for name, email, team, language in DEMO_OWNERS:
+            actions.add_owner(conn, workspace_id, name=name, email=email, team=team,
+                              language=language, now=now)
+        actions.add_assignment_rule(conn, workspace_id, kind="territory",
+                                    conditions={"countries": ["DE", "AT", "CH"]},
+                                    owner_email=None, team="DACH", now=now)
+        actions.add_assignment_rule(conn, workspace_id, kind="round_robin", conditions={},
+                                    owner_email=None, team="France", now=now)
+    return len(DEMO_OWNERS)

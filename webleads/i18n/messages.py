@@ -19,6 +19,9 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "site {key} ({accepted} stored, {dropped} dropped as bots).",
         "demo_progress": "Sending demo traffic",
         "demo_next": "See the latest hits:  webleads hits --site {key}",
+        "demo_dashboard": "Dashboard: webleads serve, then open http://127.0.0.1:8000/ (the "
+                          "first time, create your login on the setup page, or with  "
+                          "webleads user add EMAIL --admin).",
         "quarantine_none": "No refused request: the quarantine is empty.",
         "site_updated": "Site {name} updated; collect applies it within 10 seconds.",
         "site_snippet_changed": "The tag's options changed: replace the tag on the pages "
@@ -96,6 +99,9 @@ MESSAGES: dict[str, dict[str, str]] = {
                      "au site {key} ({accepted} enregistrés, {dropped} écartés comme robots).",
         "demo_progress": "Envoi du trafic de démonstration",
         "demo_next": "Voir les derniers hits :  webleads hits --site {key}",
+        "demo_dashboard": "Tableau de bord : webleads serve, puis ouvrez "
+                          "http://127.0.0.1:8000/ (la première fois, créez votre compte sur "
+                          "la page d'installation, ou avec  webleads user add EMAIL --admin).",
         "quarantine_none": "Aucune requête refusée : la quarantaine est vide.",
         "site_updated": "Site {name} modifié ; la collecte en tient compte sous 10 secondes.",
         "site_snippet_changed": "Les options du marqueur ont changé : remplacez le marqueur "
