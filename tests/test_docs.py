@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = ("configuration", "collect", "enrichment", "operations", "development", "privacy",
          "identification", "french-enrichment", "alerts", "scoring", "lifecycle",
-         "campaigns")
+         "campaigns", "dashboard")
 
 
 def _page(name: str) -> str:
