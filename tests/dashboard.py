@@ -71,3 +71,22 @@ def text(html: str) -> str:
     """The visible text of a page, roughly: tags removed, spaces squeezed."""
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def api_routes(app: WebleadsApp) -> list[Any]:
+    """Every APIRoute of the app with its full path: FastAPI keeps included routers as
+    wrappers (``original_router``), walked here recursively."""
+    from fastapi.routing import APIRoute
+
+    out: list[Any] = []
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for route in routes:
+            inner = getattr(route, "original_router", None)
+            if inner is not None:
+                walk(inner.routes, prefix + route.include_context.prefix)
+            elif isinstance(route, APIRoute):
+                out.append((prefix + route.path, route))
+
+    walk(list(app.api.routes), "")
+    return out

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from webleads.web.page import (
@@ -121,6 +122,15 @@ def install(api: FastAPI, web: Web) -> None:
         message = str(t("Invalid request: %(fields)s",
                         fields=", ".join(f"{p['field']} ({p['reason']})" for p in problems)))
         return _error_page(request, 400, message)
+
+    @api.exception_handler(OverflowError)
+    @api.exception_handler(DataError)
+    async def impossible_value(request: Request, exc: Exception) -> Response:
+        # An id or number beyond what the database can hold (a 70-digit account id):
+        # no such object can exist.  Routes should bound their numbers; this is the net.
+        log.info("value out of the database's range on %s: %s", request.url.path, exc)
+        t = translator_for(request, current_user(request))
+        return _error_page(request, 404, str(t("This page does not exist.")))
 
     @api.exception_handler(Exception)
     async def crashed(request: Request, exc: Exception) -> Response:
