@@ -174,9 +174,16 @@ class WebleadsApp:
         api = FastAPI(title="webleads-tracker", lifespan=lifespan, docs_url="/api/docs",
                       openapi_url="/api/openapi.json", redoc_url=None)
 
+        from webleads.api.routes import ApiError, error_response
+        from webleads.api.routes import router as api_v1
         from webleads.web.app import install
 
         install(api, self.web)
+        api.include_router(api_v1)
+
+        @api.exception_handler(ApiError)
+        async def api_error(_: Any, exc: ApiError) -> JSONResponse:
+            return error_response(exc)
 
         @api.get("/healthz", include_in_schema=False)
         async def healthz() -> dict[str, str]:
