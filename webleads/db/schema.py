@@ -143,6 +143,7 @@ contacts = sa.Table(
     sa.Column("first_seen", UTCDateTime(), nullable=False),
     sa.Column("last_seen", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("workspace_id", "email"),
+    sa.Index(None, "account_id"),  # an account's contacts (the account page)
 )
 
 visitors = sa.Table(
