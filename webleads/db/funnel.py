@@ -3,7 +3,8 @@ received, how many came from people, were stored, came from organisations' netwo
 and were put on an account.
 
 Two queries: the stored hits grouped by network category and account (on the index of
-hits on ``(site_id, ts)``), and the drops grouped by reason (on the primary key of drops).
+hits on ``(site_id, ts)``; the accounts are joined to the groups, not to each hit), and
+the drops grouped by reason (on the primary key of drops).
 """
 
 from __future__ import annotations
@@ -42,11 +43,13 @@ def funnel(conn: Connection, *, site_id: int, start: datetime, end: datetime) ->
     Drops are counted per day of the site's time zone: give ``start`` and ``end`` in it
     (``end`` as the last instant of the last day) so that both cover the same days."""
     h, a = hits.c, accounts.c
+    # Group the hits first, then look up the few accounts (not one join per hit).
+    counts = (sa.select(h.network_category, h.account_id, sa.func.count().label("n"))
+              .where(h.site_id == site_id, h.ts >= start, h.ts <= end)
+              .group_by(h.network_category, h.account_id).subquery())
     grouped = conn.execute(
-        sa.select(h.network_category, h.account_id, a.in_target, sa.func.count())
-        .select_from(hits.outerjoin(accounts, a.id == h.account_id))
-        .where(h.site_id == site_id, h.ts >= start, h.ts <= end)
-        .group_by(h.network_category, h.account_id, a.in_target)
+        sa.select(counts.c.network_category, counts.c.account_id, a.in_target, counts.c.n)
+        .select_from(counts.outerjoin(accounts, a.id == counts.c.account_id))
     ).all()
     dropped = {str(reason): int(n) for reason, n in conn.execute(
         sa.select(drops.c.reason, sa.func.sum(drops.c.count))

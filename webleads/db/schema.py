@@ -264,5 +264,6 @@ from webleads.db import schema_fr as _schema_fr  # noqa: E402,F401
 from webleads.db import schema_lifecycle as _schema_lifecycle  # noqa: E402,F401
 from webleads.db import schema_outbox as _schema_outbox  # noqa: E402,F401
 from webleads.db import schema_privacy as _schema_privacy  # noqa: E402,F401
+from webleads.db import schema_rollups as _schema_rollups  # noqa: E402,F401
 from webleads.db import schema_scoring as _schema_scoring  # noqa: E402,F401
 from webleads.db import schema_web as _schema_web  # noqa: E402,F401
