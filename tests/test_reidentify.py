@@ -253,3 +253,25 @@ def test_email_account_beats_the_override(engine: Engine, site: NewSite) -> None
     before = snapshot(engine)
     assert reidentify(engine, RESOLVER, book) == unchanged(report, 3)
     assert snapshot(engine) == before
+
+
+def test_overview_rollups_are_built_again_after_a_correction(engine: Engine,
+                                                             site: NewSite) -> None:
+    """The overview's daily rollups count identified visits: a re-identification that
+    changes stored hits drops them, and the next overview counts the new truth."""
+    from webleads import traffic
+    from webleads.db.overview import SiteRef
+    from webleads.db.schema_rollups import rollup_days
+
+    s = site.site
+    store_batch(engine, visits(s, TRANSIT))
+    ref = SiteRef(s.id, s.workspace_id, s.name, s.domain, s.timezone)
+    later = T0 + timedelta(days=3)
+    traffic.refresh(engine, ref, first=T0.date(), last=T0.date(), now=later)
+    assert rows(engine, rollup_days, "visits", "identified_visits") == [(3, 0)]
+    customer = OverrideBook.of([Override(workspace_id=s.workspace_id, role="customer",
+                                         cidr=CIDR, organisation="ACME")])
+    reidentify(engine, RESOLVER, customer)
+    assert rows(engine, rollup_days, "visits") == []
+    traffic.refresh(engine, ref, first=T0.date(), last=T0.date(), now=later)
+    assert rows(engine, rollup_days, "visits", "identified_visits") == [(3, 3)]

@@ -85,6 +85,7 @@ def reidentify(
     # The sites known now: a site created meanwhile collects with today's overrides.
     scope = sorted(workspace_of)
     after = 0
+    touched: set[int] = set()  # sites whose stored hits changed
     while scope:  # one page a turn, until a page comes back empty
         with read_only(engine) as conn, conn.begin():
             rows = _page(conn, scope, after, limit=batch_size)
@@ -95,9 +96,18 @@ def reidentify(
         if changed:
             with engine.begin() as conn:
                 run.apply(conn, _page(conn, scope, after, upto=last))
+            touched.update(int(r.site_id) for r in rows)
         after = last
         if progress is not None:
             progress(len(rows))
+    if touched:
+        # The overview's daily rollups counted the old identification: built again
+        # when next needed (webleads/db/rollup_store.py).
+        from webleads.db.rollup_store import forget
+
+        with engine.begin() as conn:
+            for site_id in sorted(touched):
+                forget(conn, site_id)
     return run.report()
 
 
