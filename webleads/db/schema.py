@@ -184,7 +184,7 @@ sessions = sa.Table(
     sa.Column("network_category", sa.String(16)),
     sa.Index(None, "site_id", "started_at"),
     sa.Index(None, "site_id", "visitor_key"),
-    sa.Index(None, "account_id"),
+    sa.Index(None, "account_id", "started_at", "source_class"),  # first touch: db/feed.py
 )
 
 hits = sa.Table(
