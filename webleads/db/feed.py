@@ -229,7 +229,10 @@ def _matching(f: Filters, g: Grading, sort: Sort | None) -> sa.Select[Any]:
         graded and _uses_firm(g.fit))
     need_stage = bool(f.stages) or sort == "stage"
     need_owner = f.owner_ids is not None or f.unassigned or sort == "owner"
-    where: list[Any] = [a.workspace_id == f.workspace_id]
+    # An account left without visits (its network corrected to an ISP or an office, its
+    # people erased, its hits purged) is no lead any more: it stays for its history,
+    # reachable by its page, and leaves the feed.
+    where: list[Any] = [a.workspace_id == f.workspace_id, a.visits > 0]
     if f.min_weight is not None:
         where.append(WEIGHT >= f.min_weight)
     if f.stages:
@@ -343,8 +346,8 @@ def rows(conn: Connection, f: Filters, g: Grading, *, sort: Sort = "priority",
 
 
 def has_accounts(conn: Connection, workspace_id: int) -> bool:
-    return conn.execute(sa.select(a.id).where(a.workspace_id == workspace_id).limit(1)
-                        ).first() is not None
+    return conn.execute(sa.select(a.id).where(a.workspace_id == workspace_id, a.visits > 0)
+                        .limit(1)).first() is not None
 
 
 def countries(conn: Connection, workspace_id: int) -> list[str]:

@@ -48,6 +48,12 @@ def catalogue(lang: str) -> Mapping[str | tuple[str, str], str | tuple[str, ...]
     return out
 
 
+@cache
+def _locale(lang: str) -> Locale:
+    # Parsed once: every number and date of a page asks for it (hundreds per page).
+    return Locale.parse("fr_FR" if lang == "fr" else "en_GB")
+
+
 def _pattern(digits: int) -> str:
     return "#,##0" + ("." + "0" * digits if digits else "")
 
@@ -93,7 +99,7 @@ class Translator:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse("fr_FR" if self.lang == "fr" else "en_GB")
+        return _locale(self.lang)
 
     def number(self, value: float | int | None, digits: int = 0) -> str:
         if value is None:
