@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = ("configuration", "collect", "enrichment", "operations", "development", "privacy",
          "identification", "french-enrichment", "alerts", "scoring", "lifecycle",
-         "campaigns", "dashboard")
+         "campaigns", "dashboard", "api")
 
 
 def _page(name: str) -> str:
