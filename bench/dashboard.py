@@ -56,7 +56,7 @@ def pages(ws: int, site_id: int, heavy: int, typical: int) -> dict[str, str]:
     return {
         "healthz": "/healthz",
         "accounts": f"{w}/accounts",
-        "accounts_filtered": f"{w}/accounts?min_score=10&country=FR&sort=last_seen&period=30",
+        "accounts_filtered": f"{w}/accounts?score=10&country=FR&sort=last_seen&period=30",
         "accounts_page_5": f"{w}/accounts?page=5",
         "account_heavy": f"{w}/account/{heavy}",
         "account_typical": f"{w}/account/{typical}",

@@ -286,7 +286,7 @@ def test_disabled_steps_are_left_out() -> None:
     assert result.client.network is None and result.client.browser is None
     assert result.page_group is None
     assert result.client.ip is None  # anonymisation still ran
-    assert len(lean.client_steps) == 6 and len(lean.hit_steps) == 1
+    assert len(lean.client_steps) == 9 and len(lean.hit_steps) == 2
 
 
 def test_bad_step_configuration_reports_every_problem() -> None:

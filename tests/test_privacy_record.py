@@ -87,3 +87,16 @@ def test_record_command(engine: Engine, site: NewSite, settings: Settings,
     assert json.loads(result.stdout)["title"].startswith("Record of processing")
     result = runner.invoke(app, ["privacy", "record", "--format", "pdf"], env=env)
     assert result.exit_code == 2
+
+
+def test_record_names_each_sites_privacy_and_consent_mode(engine: Engine, site: NewSite,
+                                                          tmp_path: Path) -> None:
+    from webleads.sites import update_site
+
+    assert "B2B mode" in record.render(_facts(engine, tmp_path), lang="en")
+    update_site(engine, site.site.key, privacy_mode="audience", consent="wait")
+    english = record.render(_facts(engine, tmp_path), lang="en")
+    french = record.render(_facts(engine, tmp_path), lang="fr")
+    assert "audience measurement mode (CNIL exemption" in english
+    assert "before consent: nothing collected" in english
+    assert "mode mesure d'audience" in french and "rien n'est collecté" in french

@@ -351,3 +351,31 @@ def test_settings_pages_in_french(app: WebleadsApp) -> None:
         assert "Personnes concernées" in privacy and "Registre des traitements" in privacy
         bad = b.post("/w/1/settings/sites/new", {**GOOD, "timezone": "Mars/Olympus"})
         assert "Fuseau horaire inconnu" in field_error(bad.text, "timezone")
+
+
+def test_privacy_mode_and_consent_from_the_dashboard(app: WebleadsApp) -> None:
+    """A site moved to audience mode: saved with who did it, and its retention then
+    refuses more than 25 months with the reason next to the field (not a 500)."""
+    add_user(app, "admin@acme.example", workspace="Acme")
+    site = create_site(app.engine, "Shop", "shop.example", workspace="Acme").site
+    with Browser(app) as b:
+        b.login("admin@acme.example")
+        page = text(b.get(f"/w/1/settings/sites/{site.id}").text)
+        assert "Audience measurement" in page and "Before the visitor's consent" in page
+        bad = b.post(f"/w/1/settings/sites/{site.id}", {**GOOD, "privacy_mode": "spy"})
+        assert bad.status_code == 400
+        assert field_error(bad.text, "privacy_mode") == "Choose audience or B2B."
+        saved = b.post(f"/w/1/settings/sites/{site.id}",
+                       {**GOOD, "privacy_mode": "audience", "consent": "wait"})
+        assert saved.status_code in (200, 303), saved.text[:300]
+        with app.engine.connect() as conn:
+            row = conn.execute(sa.select(sites.c.privacy_mode, sites.c.consent)
+                               .where(sites.c.id == site.id)).one()
+        assert tuple(row) == ("audience", "wait")
+        assert [r.actor for r in audit_rows(app.engine) if r.action == "site.privacy"] == [
+            "admin@acme.example"]
+        refused = b.post(f"/w/1/settings/privacy/retention/{site.id}",
+                         {"hits_days": "900", "sessions_days": "180", "contacts_days": "365"})
+        assert refused.status_code == 400
+        assert "25 months" in text(re.search(
+            rf'id="re-{site.id}-hits_days">(.*?)<', refused.text).group(1))  # type: ignore[union-attr]

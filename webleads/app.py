@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy.engine import Engine
 
 from webleads.collect.endpoint import Receive, Scope, Send, make_collect, make_pixel, make_tag
+from webleads.collect.limits import RateLimits
+from webleads.collect.optout import make_optout
 from webleads.db.engine import create_engine
 from webleads.db.salts import SaltBook
 from webleads.enrich.pipeline import build_pipeline
@@ -81,7 +83,9 @@ class WebleadsApp:
                              allow_private_destinations=settings.allow_private_destinations)
         self.ingest = Ingest(sites=self.sites, pipeline=self.pipeline, writer=self.writer,
                              metrics=self.metrics, trusted_proxies=settings.trusted_networks,
-                             quarantine_max_payload=settings.quarantine_max_payload)
+                             quarantine_max_payload=settings.quarantine_max_payload,
+                             limits=RateLimits(per_ip=settings.collect_rate_per_ip,
+                                               per_site=settings.collect_rate_per_site))
         from webleads.campaigns.redirect import make_short_link
 
         self._short_link = make_short_link(self.engine)
@@ -89,6 +93,7 @@ class WebleadsApp:
             "/api/collect": make_collect(self.ingest, settings.collect_max_body),
             "/p.gif": make_pixel(self.ingest),
             "/wl.js": make_tag(),
+            "/optout": make_optout(self.sites),
         }
         from webleads.web.page import Web
         from webleads.web.security import SecurityHeaders

@@ -95,6 +95,10 @@ def site_add(
     store_ip: Annotated[bool, typer.Option(help="Also store raw IP addresses (off: only "
                         "truncated or hashed).")] = False,
     ip_mode: Annotated[str, typer.Option(help="Stored IP form: truncate or hash.")] = "truncate",
+    privacy_mode: Annotated[str, typer.Option(help="audience (CNIL-exempt measurement, no "
+                            "identification) or b2b (organisations identified).")] = "b2b",
+    consent: Annotated[str, typer.Option(help="Hits before the visitor's consent: wait, "
+                       "anonymous or ignore (consent not asked for).")] = "ignore",
     workspace: Annotated[str, typer.Option(help="Workspace of the site.")] = "default",
     base_url: Annotated[str, typer.Option(help="Public URL of this server, for the "
                         "snippet.")] = "http://localhost:8000",
@@ -114,6 +118,7 @@ def site_add(
                                                                      settings.lang),
             identity_mode="cookieless" if cookieless else "cookie", respect_dnt=respect_dnt,
             store_raw_ip=store_ip, ip_mode=ip_mode,  # type: ignore[arg-type]
+            privacy_mode=privacy_mode, consent=consent,  # type: ignore[arg-type]
             workspace=workspace,
         )
     except SiteError as exc:
@@ -156,6 +161,8 @@ def site_set(
     store_ip: Annotated[bool | None, typer.Option("--store-ip/--no-store-ip",
                         help="Store raw IP addresses.")] = None,
     ip_mode: Annotated[str | None, typer.Option(help="truncate or hash.")] = None,
+    privacy_mode: Annotated[str | None, typer.Option(help="audience or b2b.")] = None,
+    consent: Annotated[str | None, typer.Option(help="wait, anonymous or ignore.")] = None,
     base_url: Annotated[str, typer.Option(help="Public URL of this server, for the "
                         "snippet.")] = "http://localhost:8000",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -168,6 +175,7 @@ def site_set(
     changes: dict[str, Any] = {
         "name": name, "domain": domain, "timezone": timezone, "ip_mode": ip_mode,
         "respect_dnt": respect_dnt, "store_raw_ip": store_ip,
+        "privacy_mode": privacy_mode, "consent": consent,
         "origins": [] if clear_origins else origin,
         "ignored_networks": [] if clear_ignore else ignore,
         "page_groups": [] if clear_page_groups else (
@@ -192,10 +200,11 @@ def site_set(
                                           for r in site.page_groups],
                           "identity_mode": site.identity_mode,
                           "respect_dnt": site.respect_dnt, "store_raw_ip": site.store_raw_ip,
-                          "ip_mode": site.ip_mode, "snippet": tag}))
+                          "ip_mode": site.ip_mode, "privacy_mode": site.privacy_mode,
+                          "consent": site.consent, "snippet": tag}))
         return
     out.print(t(settings.lang, "site_updated", name=site.name))
-    if cookieless is not None or respect_dnt is not None:
+    if cookieless is not None or respect_dnt is not None or consent is not None:
         out.print(t(settings.lang, "site_snippet_changed", domain=site.domain))
         print(tag)
 

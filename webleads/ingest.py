@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import math
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -17,10 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from webleads.collect.client_ip import Net, client_ip
+from webleads.collect.limits import LimitReason, RateLimits
+from webleads.collect.optout import opted_out
 from webleads.collect.wire import Rejection, WireHit, decode, hit_time, valid_email
 from webleads.enrich.pipeline import Pipeline
 from webleads.metrics import Metrics
 from webleads.model import Client, Drop, Hit, Site
+from webleads.privacy.modes import redact_payload
 from webleads.sites import SiteBook, check_secret, origin_allowed
 from webleads.writer import Writer, WriterRejected, WriterUnavailable
 
@@ -51,13 +55,14 @@ class Request:
 class Ingest:
     def __init__(self, *, sites: SiteBook, pipeline: Pipeline, writer: Writer, metrics: Metrics,
                  trusted_proxies: tuple[Net, ...] = (), quarantine_max_payload: int = 16384,
-                 ) -> None:
+                 limits: RateLimits | None = None) -> None:
         self.sites = sites
         self.pipeline = pipeline
         self.writer = writer
         self.metrics = metrics
         self._trusted = trusted_proxies
         self._cap = quarantine_max_payload
+        self.limits = limits
         trusted = self._trusted
 
         # Senders repeat (keep-alive, proxies): the address and origin verdicts are cached.
@@ -69,6 +74,13 @@ class Ingest:
         self._client_ip = cached_ip
 
     async def collect(self, req: Request) -> Outcome:
+        if self.limits is not None:
+            headers = req.headers
+            ip = self._client_ip(req.peer, headers.get(b"x-forwarded-for"),
+                                 headers.get(b"forwarded"))
+            wait = self.limits.ip(ip)
+            if wait:
+                return self._limited("rate_limited_ip", wait, "from this address")
         ctype = req.headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1")
         if ctype.lower() not in ACCEPTED_TYPES:
             return await self.reject(req, Rejection(
@@ -84,6 +96,10 @@ class Ingest:
             return await self.reject(req, Rejection(
                 400, "unknown_site", "no site has this key",
                 "$[0].site" if _is_array(req.body) else "$.site", site_key=wire[0].site))
+        if self.limits is not None:
+            wait = self.limits.site(site.key)
+            if wait:
+                return self._limited("rate_limited_site", wait, "for this site")
         trusted = False
         auth = req.headers.get(b"authorization")
         if auth is not None:
@@ -166,7 +182,8 @@ class Ingest:
         ip = self._client_ip(req.peer, headers.get(b"x-forwarded-for"), headers.get(b"forwarded"))
         ua = req.headers.get(b"user-agent", b"").decode("latin-1")
         dnt = req.headers.get(b"dnt") == b"1" or req.headers.get(b"sec-gpc") == b"1"
-        groups: dict[tuple[str | None, str, str | None],
+        optout = opted_out(site.key, headers.get(b"cookie"))
+        groups: dict[tuple[str | None, str, str | None, bool | None],
                      tuple[Client, list[tuple[WireHit, datetime, str | None]]]] = {}
         is_array = _is_array(req.body)
         for i, w in enumerate(wire):
@@ -184,11 +201,11 @@ class Ingest:
             if isinstance(ts, Rejection):
                 return Rejection(ts.status, ts.reason, ts.detail, f"{prefix}.ts",
                                  site_key=site.key)
-            key = (hit_ip, hit_ua, w.visitor)
+            key = (hit_ip, hit_ua, w.visitor, w.consent)
             group = groups.get(key)
             if group is None:
                 client = Client(site=site, ip=hit_ip, user_agent=hit_ua, dnt=dnt and not trusted,
-                                visitor=w.visitor)
+                                visitor=w.visitor, consent=w.consent, opted_out=optout)
                 group = groups[key] = (client, [])
             email = valid_email(w.email) if w.type in ("identify", "form") else None
             group[1].append((w, ts, email))
@@ -205,6 +222,14 @@ class Ingest:
             counts[key] = counts.get(key, 0) + 1
         return counts
 
+    def _limited(self, reason: LimitReason, wait: float, whom: str) -> Outcome:
+        """429: a rate limit (collect/limits.py); not quarantined, counted."""
+        self.metrics.requests_rejected[reason] += 1
+        seconds = max(1, math.ceil(wait))
+        return Outcome(429, {"error": reason, "detail": f"too many requests {whom}; retry "
+                             f"after {seconds} s", "retry_after": seconds},
+                       (("Retry-After", str(seconds)),))
+
     async def reject(self, req: Request, rejection: Rejection) -> Outcome:
         """Keep the raw payload in quarantine, then answer the 4xx."""
         self.metrics.requests_rejected[rejection.reason] += 1
@@ -215,7 +240,7 @@ class Ingest:
             "detail": _text(rejection.detail, 1000) or "",
             "site_key": _text(rejection.site_key, 64), "content_type": _text(ctype, 200),
             "size": req.size if req.size is not None else len(req.body),
-            "payload": req.body[: self._cap],
+            "payload": self._payload(req.body[: self._cap], rejection.site_key),
         }
         future = self.writer.submit([], quarantine=[row])
         if future is None:
@@ -226,6 +251,14 @@ class Ingest:
             except WriterUnavailable:
                 self.metrics.quarantine_lost += 1
         return Outcome(rejection.status, rejection.body())
+
+    def _payload(self, body: bytes, site_key: str | None) -> bytes:
+        """What quarantine keeps: for an audience-mode site, the body without e-mail
+        and IP addresses (privacy/modes.py)."""
+        site = self.sites.get(site_key) if site_key else None
+        if site is not None and site.privacy_mode == "audience":
+            return redact_payload(body)
+        return body
 
 
 def _text(value: str | None, limit: int) -> str | None:

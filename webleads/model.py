@@ -27,10 +27,14 @@ DropReason = Literal[
     "do_not_track",  # DNT: 1 or Sec-GPC: 1 while the site honours them
     "ignored_network",  # IP inside one of the site's ignored networks or office overrides
     "bot_network",  # IP inside a declared crawler's published range
+    "opted_out",  # the visitor opted out on the site's opt-out page (GET /optout)
+    "no_consent",  # consent mode "wait" and the hit does not carry the visitor's consent
+    "no_identification",  # an identify call where identification is off (audience mode,
+    # or no consent): it carries nothing else
 ]
 DROP_REASONS: tuple[DropReason, ...] = (
     "bot", "empty_user_agent", "headless_browser", "do_not_track", "ignored_network",
-    "bot_network",
+    "bot_network", "opted_out", "no_consent", "no_identification",
 )
 
 # Network categories (filled by the identification resolver, see networks/).
@@ -45,6 +49,15 @@ Scalar = str | int | float | bool | None  # values of event props and contact tr
 SourceClass = Literal["search", "social", "email", "paid", "referral", "direct", "internal"]
 IdentityMode = Literal["cookie", "cookieless"]
 IpMode = Literal["truncate", "hash"]
+# audience: CNIL-exempt audience measurement (no identification at all); b2b:
+# organisations identified under legitimate interest.  See webleads/privacy/modes.py.
+PrivacyMode = Literal["audience", "b2b"]
+PRIVACY_MODES: tuple[PrivacyMode, ...] = ("audience", "b2b")
+# How hits are treated before the visitor's consent (wl('consent', true)) is known:
+# wait: not sent at all; anonymous: sent without identifier nor identification;
+# ignore: consent is not asked for (legitimate interest).
+ConsentMode = Literal["wait", "anonymous", "ignore"]
+CONSENT_MODES: tuple[ConsentMode, ...] = ("wait", "anonymous", "ignore")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +93,8 @@ class Site:
     store_raw_ip: bool = False
     ip_mode: IpMode = "truncate"
     secret_hash: str = ""
+    privacy_mode: PrivacyMode = "b2b"
+    consent: ConsentMode = "ignore"
     # Parsed form of ``ignored_networks``; built once when the site is loaded.
     ignored_nets: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = field(
         default=(), compare=False, repr=False
@@ -122,6 +137,11 @@ class Client(msgspec.Struct, frozen=True, gc=False):
     user_agent: str
     dnt: bool = False
     visitor: str | None = None  # first-party id sent by the tag (cookie mode)
+    consent: bool | None = None  # the hits' consent flag (wl('consent', ...)); None: unsaid
+    opted_out: bool = False  # the request carries the site's opt-out cookie
+    # False: the no-identification form (audience mode, or no consent): set by
+    # put_privacy, which also truncates ``ip`` at once; nothing may identify the sender.
+    identify: bool = True
     ip_anon: str | None = None
     network: Network | None = None
     country: str | None = None

@@ -61,6 +61,19 @@ class Settings(BaseSettings):
         16 * 1024, ge=256,
         description="Rejected payloads are kept in the quarantine table up to this many bytes.",
     )
+    collect_rate_per_ip: float = Field(
+        50.0, ge=0,
+        description="Collect requests (POST /api/collect, GET /p.gif) accepted per second "
+        "from one client address (IPv6: per /64), per server process, with bursts of 10 "
+        "seconds' worth; above it, 429 with Retry-After. Loopback senders are not limited. "
+        "0: no limit.",
+    )
+    collect_rate_per_site: float = Field(
+        1000.0, ge=0,
+        description="Collect requests accepted per second for one site, per server "
+        "process, with bursts of 10 seconds' worth; above it, 429 with Retry-After. "
+        "0: no limit.",
+    )
     data_dir: str = Field(
         "webleads-data",
         description="Folder of imported data (webleads import networks writes its MMDB files "

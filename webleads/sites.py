@@ -22,11 +22,24 @@ from sqlalchemy.engine import Engine
 
 from webleads.db import sites as q
 from webleads.db.engine import read_only
-from webleads.model import IdentityMode, IpMode, PageGroupRule, Site
+from webleads.model import (
+    CONSENT_MODES,
+    PRIVACY_MODES,
+    ConsentMode,
+    IdentityMode,
+    IpMode,
+    PageGroupRule,
+    PrivacyMode,
+    Site,
+)
 
 DEFAULT_WORKSPACE = "default"
+# Options whose changes are recorded in the audit log (privacy actions).
+PRIVACY_OPTIONS = ("privacy_mode", "consent", "identity_mode", "respect_dnt", "store_raw_ip",
+                   "ip_mode")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
 _ORIGIN = re.compile(r"^https?://[^/?#\s]+$")
+_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # public keys are wl_ + URL-safe base64
 
 
 class SiteError(ValueError):
@@ -52,14 +65,16 @@ def create_site(
     timezone: str = "UTC", ignored_networks: Sequence[str] = (),
     page_groups: Sequence[PageGroupRule] = (), identity_mode: IdentityMode = "cookie",
     respect_dnt: bool = True, store_raw_ip: bool = False, ip_mode: IpMode = "truncate",
+    privacy_mode: PrivacyMode = "b2b", consent: ConsentMode = "ignore",
     workspace: str = DEFAULT_WORKSPACE, now: datetime | None = None,
 ) -> NewSite:
     values = _column_values(
         name=name, domain=domain, origins=origins, timezone=timezone,
         ignored_networks=ignored_networks, page_groups=page_groups,
         identity_mode=identity_mode, respect_dnt=respect_dnt, store_raw_ip=store_raw_ip,
-        ip_mode=ip_mode,
+        ip_mode=ip_mode, privacy_mode=privacy_mode, consent=consent,
     )
+    _check_combination(values)
     now = now or datetime.now(UTC)
     key = "wl_" + secrets.token_urlsafe(12)
     secret = "wls_" + secrets.token_urlsafe(24)
@@ -72,9 +87,17 @@ def create_site(
     return NewSite(site, secret)
 
 
-def update_site(engine: Engine, key: str, **changes: Any) -> Site:
+def update_site(engine: Engine, key: str, *, by: str = "cli", now: datetime | None = None,
+                **changes: Any) -> Site:
     """Change options of an existing site (same names as ``create_site``); options
-    not given keep their value.  The collect path sees the change within 10 seconds."""
+    not given keep their value.  The collect path sees the change within 10 seconds.
+
+    Moving to the audience mode turns raw IP storage off and lowers the site's retention
+    to 25 months at most (``privacy/modes.py``).  Changes of privacy options are
+    recorded in the audit log under ``by``."""
+    from webleads.privacy.audit import record_audit
+    from webleads.privacy.modes import cap_retention
+
     values = _column_values(**changes)
     if not values:
         raise SiteError("nothing to change: give at least one option")
@@ -82,10 +105,30 @@ def update_site(engine: Engine, key: str, **changes: Any) -> Site:
         site = q.site_by_key(conn, key)
         if site is None:
             raise SiteError(f"site: no site has the key {key!r}")
+        current = {name: getattr(site, name) for name in PRIVACY_OPTIONS}
+        if values.get("privacy_mode") == "audience" and "store_raw_ip" not in values:
+            values["store_raw_ip"] = False
+        _check_combination({**current, **values})
         q.update_site(conn, site.id, **values)
+        details: dict[str, Any] = {name: values[name] for name in PRIVACY_OPTIONS
+                                   if name in values and values[name] != current[name]}
+        if values.get("privacy_mode", site.privacy_mode) == "audience":
+            capped = cap_retention(conn, site.id)
+            if capped is not None:
+                details["retention"] = capped
+        if details:
+            record_audit(conn, workspace_id=site.workspace_id, actor=by,
+                         action="site.privacy", target=f"site:{key}", details=details,
+                         now=now or datetime.now(UTC))
         updated = q.site_by_key(conn, key)
     assert updated is not None
     return updated
+
+
+def _check_combination(values: dict[str, Any]) -> None:
+    """Options that contradict each other (``values``: column values)."""
+    if values.get("privacy_mode") == "audience" and values.get("store_raw_ip"):
+        raise SiteError("store-ip: the audience mode never stores raw IP addresses")
 
 
 def _column_values(
@@ -94,7 +137,7 @@ def _column_values(
     ignored_networks: Sequence[str] | None = None,
     page_groups: Sequence[PageGroupRule] | None = None, identity_mode: str | None = None,
     respect_dnt: bool | None = None, store_raw_ip: bool | None = None,
-    ip_mode: str | None = None,
+    ip_mode: str | None = None, privacy_mode: str | None = None, consent: str | None = None,
 ) -> dict[str, Any]:
     """The validated column values of the options given (None: not given).
 
@@ -146,6 +189,14 @@ def _column_values(
         if ip_mode not in ("truncate", "hash"):
             raise SiteError(f"ip-mode: {ip_mode!r} is not truncate or hash")
         values["ip_mode"] = ip_mode
+    if privacy_mode is not None:
+        if privacy_mode not in PRIVACY_MODES:
+            raise SiteError(f"privacy-mode: {privacy_mode!r} is not audience or b2b")
+        values["privacy_mode"] = privacy_mode
+    if consent is not None:
+        if consent not in CONSENT_MODES:
+            raise SiteError(f"consent: {consent!r} is not wait, anonymous or ignore")
+        values["consent"] = consent
     if respect_dnt is not None:
         values["respect_dnt"] = bool(respect_dnt)
     if store_raw_ip is not None:
@@ -176,8 +227,13 @@ def snippet(site: Site, base_url: str) -> str:
         attrs += " data-cookieless"
     if site.respect_dnt:
         attrs += " data-respect-dnt"
+    if site.consent != "ignore":
+        attrs += f' data-consent="{site.consent}"'
+    tag = f'<script defer src="{base}/wl.js"{attrs}></script>'
+    if site.consent == "wait":  # a pixel cannot wait for consent: its hits would be dropped
+        return tag
     return (
-        f'<script defer src="{base}/wl.js"{attrs}></script>\n'
+        f'{tag}\n'
         f'<noscript><img src="{base}/p.gif?site={site.key}" alt="" '
         'referrerpolicy="no-referrer-when-downgrade" width="1" height="1"></noscript>'
     )
@@ -236,6 +292,8 @@ class SiteBook:
                     self.reload()
         site = self._sites.get(key)
         if site is None:
+            if not _KEY.match(key):  # not a key this module makes (NUL, spaces...): no read
+                return None
             now = self._clock()
             if now < self._misses.get(key, float("-inf")):
                 return None

@@ -74,6 +74,9 @@ class WireHit(msgspec.Struct, frozen=True, gc=False):
     email: Annotated[str, Meta(max_length=MAX_EMAIL)] | None = None
     traits: Props | None = None
     visitor: Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{8,64}$")] | None = None
+    # The visitor's consent, from wl('consent', ...): the site's consent mode decides what
+    # a hit without it may be (webleads/privacy/modes.py).
+    consent: bool | None = None
     ts: Annotated[int, Meta(ge=0, le=10**14)] | Annotated[str, Meta(max_length=40)] | None = None
     # Server-side variant only (secret key): the visitor's address and browser.
     ip: Annotated[str, Meta(max_length=45)] | None = None

@@ -52,19 +52,22 @@ class SiteRow:
     hits_days: int | None  # None: the defaults
     sessions_days: int | None
     contacts_days: int | None
+    privacy_mode: str = "b2b"
+    consent: str = "ignore"
 
 
 def site_rows(conn: Connection, *, site_id: int | None = None) -> list[SiteRow]:
     s, r = sites.c, site_retention.c
     stmt = (sa.select(s.id, s.workspace_id, s.key, s.name, s.domain, s.timezone,
                       s.identity_mode, s.ip_mode, s.respect_dnt, s.store_raw_ip, r.hits_days,
-                      r.sessions_days, r.contacts_days)
+                      r.sessions_days, r.contacts_days, s.privacy_mode, s.consent)
             .select_from(sites.outerjoin(site_retention, r.site_id == s.id)).order_by(s.id))
     if site_id is not None:
         stmt = stmt.where(s.id == site_id)
     return [SiteRow(int(x.id), int(x.workspace_id), x.key, x.name, x.domain, x.timezone,
                     x.identity_mode, x.ip_mode, bool(x.respect_dnt), bool(x.store_raw_ip),
-                    x.hits_days, x.sessions_days, x.contacts_days) for x in conn.execute(stmt)]
+                    x.hits_days, x.sessions_days, x.contacts_days, x.privacy_mode, x.consent)
+            for x in conn.execute(stmt)]
 
 
 def site_id_by_key(conn: Connection, key: str) -> int | None:

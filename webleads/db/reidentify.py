@@ -139,7 +139,11 @@ def _page(conn: Connection, scope: list[int], after: int, *, limit: int | None =
                   contacts.c.account_id.label("mail_account"))
         .select_from(hits.join(sessions, s.id == h.session_id)
                      .outerjoin(contacts, contacts.c.id == s.contact_id))
-        .where(h.id > after, h.site_id.in_(scope)).order_by(h.id)
+        .where(h.id > after, h.site_id.in_(scope),
+               # stored in the no-identification form (audience mode, or no consent):
+               # never identified afterwards either (webleads/privacy/modes.py)
+               ~h.visitor_key.startswith("a-"))
+        .order_by(h.id)
     )
     if upto is not None:
         stmt = stmt.where(h.id <= upto)

@@ -76,6 +76,9 @@ sites = sa.Table(
     sa.Column("store_raw_ip", sa.Boolean(), nullable=False),
     sa.Column("ip_mode", sa.String(16), nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # webleads/privacy/modes.py: audience | b2b, and wait | anonymous | ignore.
+    sa.Column("privacy_mode", sa.String(16), nullable=False, server_default="b2b"),
+    sa.Column("consent", sa.String(16), nullable=False, server_default="ignore"),
 )
 
 # Daily salts of cookieless visitor hashes: a new random salt each UTC day; the

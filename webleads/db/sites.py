@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from webleads.db.schema import sites, workspaces
-from webleads.model import PageGroupRule, Site
+from webleads.model import PageGroupRule, PrivacyMode, Site
 
 
 def ensure_workspace(conn: Connection, name: str, *, now: datetime) -> int:
@@ -51,6 +51,12 @@ def site_by_key(conn: Connection, key: str) -> Site | None:
     return _site(row) if row else None
 
 
+def privacy_mode_of(conn: Connection, site_id: int) -> PrivacyMode:
+    """A site's privacy mode (b2b for a site that does not exist)."""
+    mode = conn.execute(sa.select(sites.c.privacy_mode).where(sites.c.id == site_id)).scalar()
+    return "audience" if mode == "audience" else "b2b"
+
+
 def _site(row: Any) -> Site:
     return Site(
         id=row.id, workspace_id=row.workspace_id, key=row.key, name=row.name,
@@ -59,4 +65,5 @@ def _site(row: Any) -> Site:
         page_groups=tuple(PageGroupRule(g["group"], g["pattern"]) for g in row.page_groups or ()),
         identity_mode=row.identity_mode, respect_dnt=row.respect_dnt,
         store_raw_ip=row.store_raw_ip, ip_mode=row.ip_mode, secret_hash=row.secret_hash,
+        privacy_mode=row.privacy_mode, consent=row.consent,
     )

@@ -8,7 +8,7 @@ from functools import lru_cache
 import maxminddb
 from msgspec.structs import replace
 
-from webleads.model import Client, Drop
+from webleads.model import Client, Drop, Network
 from webleads.networks.overrides import OverrideBook
 from webleads.networks.resolver import NetworkResolver
 
@@ -19,7 +19,9 @@ def make_put_network(resolver: NetworkResolver,
 
     An ``office`` override drops the hit as ``ignored_network``; a declared crawler's
     published range drops it as ``bot_network`` (a crawler that renders pages with a
-    browser's user agent).
+    browser's user agent).  In the no-identification form (``client.identify`` off,
+    the address already truncated) only the category and the country are kept: no AS
+    number, AS name or organisation.
     """
 
     def put_network(client: Client) -> Client | Drop:
@@ -38,6 +40,8 @@ def make_put_network(resolver: NetworkResolver,
             return client
         if network.category == "bot":
             return Drop("bot_network")
+        if not client.identify:  # no-identification form: a category and a country only
+            network = Network(category=network.category, country=network.country)
         return replace(client, network=network, country=client.country or network.country)
 
     return put_network

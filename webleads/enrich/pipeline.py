@@ -60,14 +60,16 @@ class Pipeline:
         return kept, dropped
 
 
-# Steps that cannot be switched off: without them a hit has no visitor, or keeps its
-# raw IP address.
-REQUIRED_STEPS = frozenset({"put_visitor", "put_anonymised_ip"})
+# Steps that cannot be switched off: without them a hit has no visitor, keeps its raw
+# IP address, or ignores the visitor's opt-out, consent or the site's privacy mode.
+REQUIRED_STEPS = frozenset({"put_visitor", "put_anonymised_ip", "drop_opted_out",
+                            "drop_no_consent", "put_privacy", "drop_identity"})
 CLIENT_STEP_NAMES = (
-    "drop_bots", "drop_do_not_track", "drop_ignored_network", "put_network", "put_geo",
-    "put_visitor", "put_anonymised_ip", "put_device",
+    "drop_opted_out", "drop_bots", "drop_do_not_track", "drop_no_consent", "put_privacy",
+    "drop_ignored_network", "put_network", "put_geo", "put_visitor", "put_anonymised_ip",
+    "put_device",
 )
-HIT_STEP_NAMES = ("put_source", "put_page_group")
+HIT_STEP_NAMES = ("put_source", "put_page_group", "drop_identity")
 
 
 class PipelineConfigError(ValueError):
@@ -102,7 +104,14 @@ def build_pipeline(
     """
     from webleads.enrich.anonymise import make_put_anonymised_ip
     from webleads.enrich.bots import make_drop_bots
-    from webleads.enrich.consent import drop_do_not_track, drop_ignored_network
+    from webleads.enrich.consent import (
+        drop_do_not_track,
+        drop_identity,
+        drop_ignored_network,
+        drop_no_consent,
+        drop_opted_out,
+        put_privacy,
+    )
     from webleads.enrich.device import make_put_device
     from webleads.enrich.network import make_put_geo, make_put_network
     from webleads.enrich.page_group import make_put_page_group
@@ -111,8 +120,13 @@ def build_pipeline(
 
     check_disabled(disabled)
     client_steps: dict[str, Callable[[], ClientStep]] = {
-        "drop_bots": make_drop_bots,  # first: a bot costs nothing more
+        # first: the person's own choice, counted as such (a flag: costs nothing)
+        "drop_opted_out": lambda: drop_opted_out,
+        "drop_bots": make_drop_bots,  # a bot costs nothing more
         "drop_do_not_track": lambda: drop_do_not_track,  # before anything is derived
+        "drop_no_consent": lambda: drop_no_consent,  # before anything is derived
+        # before every IP step: the no-identification form truncates the IP here
+        "put_privacy": lambda: put_privacy,
         "drop_ignored_network": lambda: drop_ignored_network,  # needs the raw IP
         "put_network": lambda: make_put_network(resolver, overrides),  # needs the raw IP
         # raw IP; after put_network, whose country it falls back to
@@ -124,6 +138,8 @@ def build_pipeline(
     hit_steps: dict[str, Callable[[], HitStep]] = {
         "put_source": make_put_source,  # URL query (UTM, click ids) + referrer
         "put_page_group": make_put_page_group,  # the site's URL rules
+        # last: redacts what put_source read too (UTM values, click ids)
+        "drop_identity": lambda: drop_identity,
     }
     assert tuple(client_steps) == CLIENT_STEP_NAMES and tuple(hit_steps) == HIT_STEP_NAMES
     return Pipeline(

@@ -34,6 +34,8 @@ class SiteFacts:
     hits_days: int
     sessions_days: int
     contacts_days: int
+    privacy_mode: str = "b2b"
+    consent: str = "ignore"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,8 @@ def _destination(channel: str, destination: str) -> str:
 def gather(conn: Connection, *, data_dir: str, network_data: str = "shipped") -> Facts:
     sites = tuple(
         SiteFacts(s.key, s.name, s.domain, s.workspace_id, s.identity_mode, s.ip_mode,
-                  s.respect_dnt, s.store_raw_ip, *_days(s)) for s in db.site_rows(conn))
+                  s.respect_dnt, s.store_raw_ip, *_days(s), s.privacy_mode, s.consent)
+        for s in db.site_rows(conn))
     sources = tuple(
         SourceFacts(str(r["name"]), str(r["layer"]), str(r["licence"] or ""),
                     str(r["attribution"] or ""), str(r["date"] or ""))
@@ -131,7 +134,8 @@ _T: dict[str, dict[str, str]] = {
                           "Staff of the controller: owners of accounts and recipients of "
                           "alerts (name, e-mail)",
         "sites": "Sites and their privacy options",
-        "site_line": "{name} ({domain}, key {key}, workspace {ws}): visitor identifier "
+        "site_line": "{name} ({domain}, key {key}, workspace {ws}): {mode}; before "
+                     "consent: {consent}; visitor identifier "
                      "{identity}; IP addresses stored as {ip}; raw IP stored: {raw}; "
                      "Do Not Track / Global Privacy Control honoured: {dnt}",
         "no_sites": "No site is configured yet.",
@@ -199,7 +203,8 @@ _T: dict[str, dict[str, str]] = {
                           "Personnel du responsable : propriétaires de comptes et "
                           "destinataires des alertes (nom, e-mail)",
         "sites": "Sites et options de confidentialité",
-        "site_line": "{name} ({domain}, clé {key}, espace {ws}) : identifiant de visiteur "
+        "site_line": "{name} ({domain}, clé {key}, espace {ws}) : {mode} ; avant "
+                     "consentement : {consent} ; identifiant de visiteur "
                      "{identity} ; adresses IP conservées sous forme {ip} ; IP brute "
                      "conservée : {raw} ; Do Not Track / Global Privacy Control "
                      "respectés : {dnt}",
@@ -244,6 +249,15 @@ _IDENTITY = {"en": {"cookie": "first-party cookie (13 months)",
                     "cookieless": "daily hash, no cookie"},
              "fr": {"cookie": "cookie propriétaire (13 mois)",
                     "cookieless": "haché du jour, sans cookie"}}
+_MODE = {"en": {"b2b": "B2B mode (organisations identified under legitimate interest)",
+                "audience": "audience measurement mode (CNIL exemption: no identification)"},
+         "fr": {"b2b": "mode B2B (organisations identifiées au titre de l'intérêt légitime)",
+                "audience": "mode mesure d'audience (exemption CNIL : aucune identification)"}}
+_CONSENT = {"en": {"ignore": "not asked (a refusal makes hits anonymous)",
+                   "anonymous": "hits anonymous until consent", "wait": "nothing collected"},
+            "fr": {"ignore": "non demandé (un refus rend les hits anonymes)",
+                   "anonymous": "hits anonymes jusqu'au consentement",
+                   "wait": "rien n'est collecté"}}
 _IP = {"en": {"truncate": "truncated network (/24, /48)", "hash": "keyed hash"},
        "fr": {"truncate": "réseau tronqué (/24, /48)", "hash": "haché avec clé"}}
 
@@ -258,6 +272,8 @@ def sections(facts: Facts, *, lang: str) -> list[tuple[str, list[str]]]:
 
     sites = [t("site_line").format(
         name=s.name, domain=s.domain, key=s.key, ws=s.workspace_id,
+        mode=_MODE[lang].get(s.privacy_mode, s.privacy_mode),
+        consent=_CONSENT[lang].get(s.consent, s.consent),
         identity=_IDENTITY[lang].get(s.identity_mode, s.identity_mode),
         ip=_IP[lang].get(s.ip_mode, s.ip_mode), raw=yn(s.store_raw_ip), dnt=yn(s.respect_dnt))
         for s in facts.sites] or [t("no_sites")]

@@ -38,6 +38,7 @@ from webleads.db import privacy as db
 from webleads.db import scoring as scoring_db
 from webleads.db.engine import read_only
 from webleads.privacy.audit import record_audit
+from webleads.privacy.modes import check_retention
 
 HITS_DAYS = 400  # about 13 months
 SESSIONS_DAYS = 760  # 25 months: the CNIL's limit for audience-measurement data
@@ -67,6 +68,9 @@ def set_retention(engine: Engine, site_id: int, retention: Retention, *, by: str
             raise ValueError(f"retention periods are 1 to {MAX_DAYS} days, not {days}")
     with engine.begin() as conn:
         rows = db.site_rows(conn, site_id=site_id)
+        # The audience mode keeps hits and sessions 25 months at most (privacy/modes.py).
+        check_retention(conn, site_id, hits_days=retention.hits_days,
+                        sessions_days=retention.sessions_days)
         db.set_retention(conn, site_id, hits_days=retention.hits_days,
                          sessions_days=retention.sessions_days,
                          contacts_days=retention.contacts_days)

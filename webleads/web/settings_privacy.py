@@ -24,6 +24,7 @@ from starlette.datastructures import FormData
 from webleads.db import privacy as privacy_db
 from webleads.db.engine import read_only
 from webleads.privacy import record, subjects
+from webleads.privacy.modes import AUDIENCE_MAX_DAYS, ModeConflict
 from webleads.privacy.retention import (
     IDENTIFIER_DAYS,
     MAX_DAYS,
@@ -95,7 +96,17 @@ async def save_retention(request: Request, ctx: Annotated[Ctx, Depends(workspace
         return _page(ctx, status=400, retention_errors={site_id: errors},
                      retention_values={site_id: values})
     retention = Retention(**{k: v for k, v in parsed.items() if v is not None})
-    set_retention(ctx.engine, site_id, retention, by=_actor(ctx), now=datetime.now(UTC))
+    try:
+        set_retention(ctx.engine, site_id, retention, by=_actor(ctx), now=datetime.now(UTC))
+    except ModeConflict:
+        # An audience-mode site keeps hits and sessions 25 months at most (CNIL).
+        limit = ctx.t("In audience mode, hits and sessions are kept %(max)s days at most "
+                      "(25 months).", max=AUDIENCE_MAX_DAYS)
+        values = {name: _text(form, name)[:20] for name in RETENTION_FIELDS}
+        return _page(ctx, status=400, retention_errors={site_id: {
+            name: limit for name in ("hits_days", "sessions_days")
+            if (parsed[name] or 0) > AUDIENCE_MAX_DAYS}},
+            retention_values={site_id: values})
     return ctx.redirect("/settings/privacy", flash=ctx.t(
         "Retention of %(site)s saved.", site=site.site.name).unescape())
 

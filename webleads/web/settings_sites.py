@@ -210,7 +210,7 @@ async def edit_site(request: Request, ctx: Annotated[Ctx, Depends(workspace_ctx)
     if form.errors:
         return _site_page(request, ctx, site, form, status=400)
     try:
-        updated = update_site(ctx.engine, site.key, **form.options)
+        updated = update_site(ctx.engine, site.key, by=ctx.user.email[:200], **form.options)
     except SiteError as exc:
         name, message = site_form.site_error(exc, ctx.t)
         form.errors[name] = message

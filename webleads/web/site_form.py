@@ -16,7 +16,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from webleads.model import PageGroupRule, Site
+from webleads.model import CONSENT_MODES, PRIVACY_MODES, PageGroupRule, Site
 from webleads.sites import SiteError
 from webleads.web.i18n import Translator
 
@@ -47,11 +47,13 @@ def values_of(site: Site | None) -> dict[str, Any]:
         return {"name": "", "domain": "", "origins": "", "timezone": "Europe/Paris",
                 "identity_mode": "cookie", "respect_dnt": True, "store_raw_ip": False,
                 "ip_mode": "truncate", "ignored_networks": "",
+                "privacy_mode": "b2b", "consent": "ignore",
                 "rules": [("", "")] * BLANK_RULES}
     return {"name": site.name, "domain": site.domain, "origins": "\n".join(site.origins),
             "timezone": site.timezone, "identity_mode": site.identity_mode,
             "respect_dnt": site.respect_dnt, "store_raw_ip": site.store_raw_ip,
             "ip_mode": site.ip_mode, "ignored_networks": "\n".join(site.ignored_networks),
+            "privacy_mode": site.privacy_mode, "consent": site.consent,
             "rules": [(r.pattern, r.group) for r in site.page_groups]
             + [("", "")] * BLANK_RULES}
 
@@ -70,7 +72,7 @@ def parse(form: FormData, t: Translator) -> SiteForm:
     errors = out.errors
     texts = {name: _text(form, name) for name in (
         "name", "domain", "origins", "timezone", "identity_mode", "ip_mode",
-        "ignored_networks")}
+        "ignored_networks", "privacy_mode", "consent")}
     for name, text in texts.items():
         if len(text) > MAX_FIELD:
             errors[name] = t("This field is too long.")
@@ -85,6 +87,7 @@ def parse(form: FormData, t: Translator) -> SiteForm:
         "name": texts["name"], "domain": texts["domain"], "origins": texts["origins"],
         "timezone": texts["timezone"].strip(),
         "identity_mode": texts["identity_mode"], "ip_mode": texts["ip_mode"],
+        "privacy_mode": texts["privacy_mode"], "consent": texts["consent"],
         "respect_dnt": form.get("respect_dnt") == "on",
         "store_raw_ip": form.get("store_raw_ip") == "on",
         "ignored_networks": texts["ignored_networks"],
@@ -100,6 +103,15 @@ def parse(form: FormData, t: Translator) -> SiteForm:
     if texts["ip_mode"] not in IP_MODES:
         errors.setdefault("ip_mode", t("Choose truncated or hashed."))
     options["ip_mode"] = texts["ip_mode"]
+    # Not sent (an older form): the site keeps its value, a new site the default.
+    if texts["privacy_mode"]:
+        if texts["privacy_mode"] not in PRIVACY_MODES:
+            errors.setdefault("privacy_mode", t("Choose audience or B2B."))
+        options["privacy_mode"] = texts["privacy_mode"]
+    if texts["consent"]:
+        if texts["consent"] not in CONSENT_MODES:
+            errors.setdefault("consent", t("Choose how hits before consent are treated."))
+        options["consent"] = texts["consent"]
     origins = _lines(texts["origins"])
     if len(origins) > MAX_LINES:
         errors.setdefault("origins", t("At most %(n)s lines.", n=MAX_LINES))

@@ -1,16 +1,14 @@
-/*! wl.js: the webleads-tracker tag, served as written. Notes: wl.src.md
- * SENDS a text/plain JSON POST (one hit, or an array of up to 100) to data-api, by default
- * script origin + /api/collect. Every hit: site, type, url, ts, visitor (cookie mode); plus
- *   pageview: referrer, title      engagement: engaged_ms (visible time)
- *   click: name "outbound", props.href      download: name "download", props.href
- *   form (data-wl-form only): name, email, props.id; no other field is read
- *   event: name, props      identify: email, traits
- * STORES the cookie _wl_vid (random id, 13 months, SameSite=Lax); data-cookieless: nothing.
- * data-respect-dnt: sends nothing under Do Not Track or Global Privacy Control.
+/*! wl.js: the webleads-tracker tag, served as written. Notes: wl.src.md, docs/tracker.md
+ * SENDS JSON POSTs to data-api. Hits: site, type, url, ts, visitor, consent; pageview:
+ * referrer, title; engagement: engaged_ms; click, download, event: name, props; forms with
+ * data-wl-form: name, email, props.id (no other field); identify: email, traits.
+ * STORES the cookie _wl_vid (random id, 13 months), not with data-cookieless or before
+ * consent with data-consent. Sends nothing with the cookie _wl_optout=1, under DNT/GPC with
+ * data-respect-dnt, or before wl('consent', true) with data-consent="wait".
  */
 ((w, d, n, loc) => {
   let s = d.currentScript, calls = w.wl?.q || [], q = [], since = 0, cur = loc.href,
-    timer, site, api, vid;
+    timer, site, api, vid, o, ok;
 
   let safe = f => (a, b, c) => { try { f(a, b, c) } catch {} };
   let on = (t, e, f) => t.addEventListener(e, safe(f), true);
@@ -19,20 +17,26 @@
     return r;
   };
 
-  // hits leave 300 ms later, or at once when the page is hidden
-  let hit = (type, o) => {
-    q.push({ site, type, url: cur, ts: Date.now(), visitor: vid, ...o });
+  let ck = v => (d.cookie = `_wl_vid=${v}; max-age=${v ? 33696000 : 0}; path=/; SameSite=Lax` +
+    (loc.protocol == 'https:' ? '; Secure' : ''), v);
+  let ident = () => vid = !('cookieless' in o) && (ok ?? !o.consent) &&
+    (d.cookie.match(/(?:^|; )_wl_vid=([\w-]{22})/)?.[1] ||
+      ck(btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
+        .slice(0, 22).replace(/\+/g, '-').replace(/\//g, '_'))) || void 0;
+
+  let hit = (type, x) => {
+    q.push({ site, type, url: cur, ts: Date.now(), ...x });
     timer ||= setTimeout(() => { timer = 0; flush() }, 300);
   };
   let flush = safe(() => {
-    while (q.length) {
-      let b = q.splice(0, 100), body = JSON.stringify(b[1] ? b : b[0]);
+    while (q.length && (ok || o.consent != 'wait')) {
+      let b = q.splice(0, 100).map(h => ({ ...h, visitor: vid, consent: ok })),
+        body = JSON.stringify(b[1] ? b : b[0]);
       n.sendBeacon?.(api, body) || fetch(api, { method: 'POST', body, keepalive: true })
         .catch(() => {});
     }
   });
 
-  // since: when the page became visible, 0 while hidden
   let beat = () => {
     let t = Date.now(), ms = since && t - since;
     since &&= t;
@@ -59,33 +63,26 @@
   };
 
   let submit = ({ target: f }) => {
-    let id = f.getAttribute('id') || undefined, name = f.dataset.wlForm,
+    let id = f.getAttribute('id') || void 0, name = f.dataset.wlForm,
       el = f.querySelector('input[type=email],input[name*=email i]:not([type=password])');
     if (name != null) {
-      hit('form', { name: name || id, email: el?.value || undefined, props: { id } });
+      hit('form', { name: name || id, email: el?.value || void 0, props: { id } });
     }
   };
 
   let wl = safe((c, a, b) => {
     if (c == 'event' && a) hit('event', { name: '' + a, props: flat(b) });
     if (c == 'identify' && a) hit('identify', { email: '' + a, traits: flat(b) });
+    if (c == 'consent') ok = a === !0, ident(), ok || ck(''), flush();
   });
 
   safe(() => {
     w.wl = () => {};
-    let o = s.dataset;
+    o = s.dataset;
     site = o.site;
-    if (!site || 'respectDnt' in o && (n.doNotTrack == 1 || n.globalPrivacyControl)) return;
+    if (!site || /(^|; )_wl_optout=1/.test(d.cookie) ||
+      'respectDnt' in o && (n.doNotTrack == 1 || n.globalPrivacyControl)) return;
     api = o.api || new URL('/api/collect', s.src);
-    if (!('cookieless' in o)) {
-      vid = d.cookie.match(/(?:^|; )_wl_vid=([\w-]{22})/)?.[1];
-      if (!vid) {
-        vid = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))))
-          .slice(0, 22).replace(/\+/g, '-').replace(/\//g, '_');
-        d.cookie = `_wl_vid=${vid}; max-age=33696000; path=/; SameSite=Lax` +
-          (loc.protocol == 'https:' ? '; Secure' : '');
-      }
-    }
     if (!d.hidden) since = Date.now();
     hit('pageview', { referrer: d.referrer, title: d.title });
     for (let m of ['pushState', 'replaceState']) {
@@ -101,5 +98,6 @@
     setInterval(safe(beat), 15000);
     w.wl = wl;
     calls.forEach(c => wl(...c));
+    ident();
   })();
 })(window, document, navigator, location);
