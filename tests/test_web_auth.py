@@ -3,6 +3,7 @@ password reset by e-mail link, language, workspace scoping, security headers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -191,3 +192,38 @@ def test_bad_form_input_is_a_clear_400_not_a_crash(app: WebleadsApp) -> None:
         response = b.post("/login", {"email": "x" * 300, "password": "p"})
         assert response.status_code == 400
         assert "email" in text(response.text)
+
+
+def test_bodies_beyond_the_limit_are_413_not_a_crash(app: WebleadsApp) -> None:
+    from webleads.web.security import MAX_BODY
+
+    with Browser(app) as b:
+        import socket
+        from urllib.parse import urlsplit
+
+        where = urlsplit(b.base)
+        with socket.create_connection((where.hostname or "", where.port or 80), 10) as raw:
+            raw.sendall(b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                        b"application/x-www-form-urlencoded\r\nContent-Length: "
+                        + str(MAX_BODY + 1).encode() + b"\r\n\r\n")
+            assert raw.recv(100).startswith(b"HTTP/1.1 413")  # before any byte is sent
+        big = b"a=" + b"x" * (MAX_BODY + 10)
+
+        def chunks() -> Iterator[bytes]:
+            for i in range(0, len(big), 1 << 20):
+                yield big[i:i + (1 << 20)]
+
+        streamed = b.client.post("/login", content=chunks(), headers={
+            "content-type": "application/x-www-form-urlencoded",
+            "x-csrf-token": b.csrf})
+        assert streamed.status_code in (400, 413)
+        assert b.get("/login").status_code == 200  # the server is fine
+
+
+def test_no_page_loads_anything_from_another_host(app: WebleadsApp) -> None:
+    import re as _re
+
+    with Browser(app) as b:
+        assert b.get("/api/docs").status_code == 404  # Swagger UI would need a CDN
+        page = b.get("/login").text
+        assert not _re.search(r'(src|href)="(https?:)?//', page)

@@ -81,14 +81,19 @@ class WebleadsApp:
                              delay=settings.writer_delay_ms / 1000,
                              queue_max=settings.writer_queue_max,
                              allow_private_destinations=settings.allow_private_destinations)
-        self.ingest = Ingest(sites=self.sites, pipeline=self.pipeline, writer=self.writer,
+        from webleads.campaigns.landing import LinkIngest, make_claim
+
+        # Ingest, plus the wl_t of tracked e-mail links' landing pages (campaigns/landing.py)
+        self.ingest: Ingest = LinkIngest(claim=make_claim(self.engine),
+                             sites=self.sites, pipeline=self.pipeline, writer=self.writer,
                              metrics=self.metrics, trusted_proxies=settings.trusted_networks,
                              quarantine_max_payload=settings.quarantine_max_payload,
                              limits=RateLimits(per_ip=settings.collect_rate_per_ip,
                                                per_site=settings.collect_rate_per_site))
-        from webleads.campaigns.redirect import make_short_link
+        from webleads.campaigns.redirect import make_short_link, make_tracked_redirect
 
         self._short_link = make_short_link(self.engine)
+        self._tracked_link = make_tracked_redirect(self.engine, secret=settings.secret_key)
         self._routes = {
             "/api/collect": make_collect(self.ingest, settings.collect_max_body),
             "/p.gif": make_pixel(self.ingest),
@@ -96,12 +101,11 @@ class WebleadsApp:
             "/optout": make_optout(self.sites),
         }
         from webleads.web.page import Web
-        from webleads.web.security import SecurityHeaders
+        from webleads.web.security import BodyLimit, SecurityHeaders
 
         self.web = Web(self.engine, settings)
         self.api = self._build_api()
-        # Swagger UI (/api/docs) is FastAPI's page, with its own inline script.
-        self._dashboard = SecurityHeaders(self.api, skip_csp=("/api/docs",))
+        self._dashboard = SecurityHeaders(BodyLimit(self.api))
         self._started = False
 
     def start(self) -> None:
@@ -137,7 +141,9 @@ class WebleadsApp:
         from webleads.lifecycle.digest import build_digests
 
         allow = self.settings.allow_private_destinations
+        from webleads.campaigns.summary import summary_job
         from webleads.privacy.retention import purge_job
+        from webleads.traffic import prebuild
 
         return PeriodicJobs([
             # Yesterday's digest per rep; idempotent, so checking hourly is cheap and safe.
@@ -145,6 +151,10 @@ class WebleadsApp:
                 lambda now: build_digests(self.engine, now, allow_private=allow)),
             # Retention: what is past each site's periods goes (aggregates stay).
             Job("purge", 6 * 3600.0, purge_job(self.engine)),
+            # Campaigns that ended: one summary e-mail each (idempotent outbox key).
+            Job("campaign_summaries", 3600.0, summary_job(self.engine, allow_private=allow)),
+            # The Overview's daily rollups of the closed days, ahead of the first visit.
+            Job("rollups", 3600.0, lambda now: prebuild(self.engine, now)),
         ])
 
     @asynccontextmanager
@@ -165,6 +175,9 @@ class WebleadsApp:
             if scope["path"].startswith("/l/"):  # campaign short links
                 await self._short_link(scope, receive, send)
                 return
+            if scope["path"].startswith("/r/"):  # tracked e-mail links
+                await self._tracked_link(scope, receive, send)
+                return
         await self._dashboard(scope, receive, send)
 
     def _build_api(self) -> FastAPI:
@@ -176,7 +189,9 @@ class WebleadsApp:
             finally:
                 await asyncio.to_thread(self.stop)
 
-        api = FastAPI(title="webleads-tracker", lifespan=lifespan, docs_url="/api/docs",
+        # No Swagger UI: FastAPI's page loads its scripts from a CDN, and nothing of the
+        # product may (the description is at /api/openapi.json; docs/api.md).
+        api = FastAPI(title="webleads-tracker", lifespan=lifespan, docs_url=None,
                       openapi_url="/api/openapi.json", redoc_url=None)
 
         from webleads.api.routes import ApiError, error_response

@@ -18,6 +18,7 @@ from webleads.db import overview as db
 from webleads.db import rollup_store, rollups
 from webleads.db.engine import read_only
 from webleads.db.overview import Report, SiteRef
+from webleads.db.sites import workspace_ids
 from webleads.periods import LocalTime, Period
 
 LAG = timedelta(seconds=30)  # a received hit is committed within this time
@@ -92,3 +93,20 @@ def _days(first: date, last: date) -> list[date]:
 def _chunks(days: list[date], size: int) -> Iterable[list[date]]:
     for i in range(0, len(days), size):
         yield days[i:i + size]
+
+
+PREBUILD_DAYS = 182  # 90 days and the 90 before them, the longest default comparison
+
+
+def prebuild(engine: Engine, now: datetime) -> int:
+    """Build the rollups every site's overview will need (``webleads serve`` runs it
+    hourly), so that the first visit of the Overview page is fast too; returns the
+    number of days built.  Idempotent: days already built are skipped."""
+    with read_only(engine) as conn, conn.begin():
+        refs = [ref for ws in workspace_ids(conn) for ref in db.workspace_sites(conn, ws)]
+    built = 0
+    for ref in refs:
+        today = LocalTime(ref.timezone).today(now)
+        built += refresh(engine, ref, first=today - timedelta(days=PREBUILD_DAYS),
+                         last=today, now=now)
+    return built

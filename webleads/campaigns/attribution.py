@@ -68,6 +68,15 @@ def attribute(touches: Sequence[Touchpoint], at: datetime, *, model: Model,
               revenue_cents: int = 0, lookback: timedelta = DEFAULT_LOOKBACK,
               half_life: timedelta = DEFAULT_HALF_LIFE) -> Attribution:
     """The credit of each touchpoint of the window for a conversion at ``at``."""
+    return attribute_models(touches, at, models=(model,), revenue_cents=revenue_cents,
+                            lookback=lookback, half_life=half_life)[model]
+
+
+def attribute_models(touches: Sequence[Touchpoint], at: datetime, *,
+                     models: Sequence[Model] = MODELS, revenue_cents: int = 0,
+                     lookback: timedelta = DEFAULT_LOOKBACK,
+                     half_life: timedelta = DEFAULT_HALF_LIFE) -> dict[Model, Attribution]:
+    """``attribute`` under several models at once (the window is chosen once)."""
     if revenue_cents < 0:
         raise ValueError("revenue cannot be negative")
     if lookback < timedelta(0):
@@ -76,12 +85,16 @@ def attribute(touches: Sequence[Touchpoint], at: datetime, *, model: Model,
         raise ValueError("the half-life must be positive")
     journey = sorted((x for x in touches if at - lookback <= x.at <= at),
                      key=lambda x: (x.at, x.key))
-    if not journey:
-        return Attribution(model, ())
-    shares = weights(journey, at, model=model, half_life=half_life)
-    cents = split_cents(revenue_cents, shares)
-    return Attribution(model, tuple(Credit(x, s, c) for x, s, c in zip(journey, shares, cents,
-                                                                         strict=True)))
+    out: dict[Model, Attribution] = {}
+    for model in models:
+        if not journey:
+            out[model] = Attribution(model, ())
+            continue
+        shares = weights(journey, at, model=model, half_life=half_life)
+        cents = split_cents(revenue_cents, shares)
+        out[model] = Attribution(model, tuple(
+            Credit(x, s, c) for x, s, c in zip(journey, shares, cents, strict=True)))
+    return out
 
 
 def weights(journey: Sequence[Touchpoint], at: datetime, *, model: Model,
@@ -115,10 +128,14 @@ def split_cents(total: int, shares: Sequence[Fraction]) -> list[int]:
     Largest remainder: floors first, then one cent each to the largest fractional
     remainders; ties go to the largest share, then to the earliest position.
     """
+    if total == 0:
+        return [0] * len(shares)
     exact = [total * s for s in shares]
     cents = [int(e) for e in exact]  # floor: shares and total are not negative
     left = total - sum(cents)
-    order = sorted(range(len(shares)), key=lambda i: (-(exact[i] - cents[i]), -shares[i], i))
-    for i in order[:left]:
-        cents[i] += 1
+    if left:
+        order = sorted(range(len(shares)),
+                       key=lambda i: (-(exact[i] - cents[i]), -shares[i], i))
+        for i in order[:left]:
+            cents[i] += 1
     return cents

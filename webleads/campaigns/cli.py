@@ -1,5 +1,6 @@
 """``webleads campaigns add | list | link | report`` and ``webleads campaigns costs
-import``; ``register(app)`` adds them to the ``webleads`` command."""
+import``; ``register(app)`` adds them, and the commands of cli_data.py (contacts,
+deals, conversions, summaries), to the ``webleads`` command."""
 
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ Workspace = Annotated[int | None, typer.Option(help="The workspace (needed when 
 
 
 def register(app: typer.Typer) -> None:
+    from webleads.campaigns import cli_data  # noqa: F401 - adds its commands
+
     app.add_typer(campaigns_app, name="campaigns")
 
 
@@ -236,13 +239,16 @@ def report(
         return
     out.print(t(lang, "report_title", ws=ws, model=chosen, lookback=lookback))
     table = Table(*(t(lang, f"col_{c}") for c in (
-        "name", "range", "dates", "sessions", "accounts", "new", "mqls", "clicks", "cost",
-        "cpm", "credit")))
+        "name", "range", "dates", "sessions", "accounts", "new", "mqls", "sqls", "clicks",
+        "won", "revenue", "cost", "cpm", "roi", "credit")))
     for r in reports:
         c = r.campaign
+        roi = r.roi(chosen)
         table.add_row(c.name, c.page_group or "-", f"{c.starts_on} → {c.ends_on}",
                       str(r.sessions), str(r.identified_accounts), str(r.new_accounts),
-                      str(r.mqls), str(r.clicks), format_cents(r.cost_cents, c.currency),
+                      str(r.mqls), str(r.sqls), str(r.clicks + r.email_clicks),
+                      str(r.won_deals), format_cents(r.revenue(chosen), c.currency),
+                      format_cents(r.cost_cents, c.currency),
                       format_cents(r.cost_per_mql_cents, c.currency),
-                      f"{r.credits[chosen]:.2f}")
+                      "-" if roi is None else f"{roi:+.0%}", f"{r.credits[chosen]:.2f}")
     out.print(table)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy.engine import Connection
 
+from webleads.campaigns.csvfile import LineError
 from webleads.campaigns.model import Campaign, parse_cents, parse_currency
 from webleads.db import campaigns as db
 
@@ -21,14 +22,7 @@ COLUMNS = ("day", "campaign", "amount", "currency")
 MAX_ERRORS = 50
 
 
-@dataclass(frozen=True, slots=True)
-class CostError:
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}, {self.field}: {self.message}"
+CostError = LineError
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +44,8 @@ def import_costs(conn: Connection, workspace_id: int, text: str, *,
     header = [h.strip().lower() for h in next(reader, [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:
-        return CostImport(0, 0, {}, (CostError(1, ", ".join(missing), "missing column"),))
+        return CostImport(0, 0, {}, (CostError(1, ", ".join(missing), "missing column",
+                                               "missing_column", ", ".join(missing)),))
     at = {c: header.index(c) for c in COLUMNS}
     count = 0
     for number, row in enumerate(reader, start=2):
@@ -63,24 +58,27 @@ def import_costs(conn: Connection, workspace_id: int, text: str, *,
             day = date.fromisoformat(cells["day"])
         except ValueError:
             line_errors.append(CostError(number, "day", f"{cells['day']!r} is not a date "
-                                         "(YYYY-MM-DD)"))
+                                         "(YYYY-MM-DD)", "not_date", cells["day"]))
         campaign: Campaign | None = by_name.get(cells["campaign"].lower())
         if campaign is None:
             line_errors.append(CostError(number, "campaign",
-                                         f"no campaign {cells['campaign']!r}"))
+                                         f"no campaign {cells['campaign']!r}", "no_campaign",
+                                         cells["campaign"]))
         try:
             cents = parse_cents(cells["amount"])
         except ValueError as exc:
-            line_errors.append(CostError(number, "amount", str(exc)))
+            line_errors.append(CostError(number, "amount", str(exc), "amount", cells["amount"]))
         try:
             currency = parse_currency(cells["currency"])
         except ValueError as exc:
-            line_errors.append(CostError(number, "currency", str(exc)))
+            line_errors.append(CostError(number, "currency", str(exc), "currency",
+                                         cells["currency"]))
         else:
             if campaign is not None and currency != campaign.currency:
                 line_errors.append(CostError(
                     number, "currency", f"{currency} differs from the currency of campaign "
-                    f"{campaign.name!r} ({campaign.currency})"))
+                    f"{campaign.name!r} ({campaign.currency})", "currency_mismatch",
+                    campaign.currency))
         if line_errors:
             errors.extend(line_errors)
             if len(errors) >= MAX_ERRORS:

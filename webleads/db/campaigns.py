@@ -1,5 +1,7 @@
-"""SQL of campaigns: campaigns, costs, short links and their clicks, and the reads of
-the campaign reports.  See webleads/campaigns/."""
+"""SQL of campaigns: campaigns, costs, short links and their clicks, deals, conversion
+definitions, end-of-campaign summaries.  See webleads/campaigns/ (the reads of the
+reports: db/campaign_reads.py; contacts and tracked e-mail clicks:
+db/contacts_import.py)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,19 @@ from sqlalchemy.engine import Connection
 
 from webleads.campaigns.model import Campaign, NewCampaign, parse_objective
 from webleads.db import dialect
-from webleads.db.schema import accounts, sessions, sites
+from webleads.db.schema import accounts, contacts
 from webleads.db.schema_campaigns import (
     campaign_costs,
+    campaign_summaries,
     campaigns,
+    conversion_definitions,
+    deals,
     short_link_clicks,
     short_links,
 )
-from webleads.db.schema_lifecycle import stage_history
+from webleads.db.schema_web import memberships, users
+
+CHUNK = 500
 
 
 def _campaign(row: Any) -> Campaign:
@@ -58,6 +65,40 @@ def list_campaigns(conn: Connection, workspace_id: int) -> list[Campaign]:
     return [_campaign(r) for r in conn.execute(
         sa.select(campaigns).where(c.workspace_id == workspace_id)
         .order_by(c.starts_on, c.id))]
+
+
+def campaign_by_id(conn: Connection, campaign_id: int) -> Campaign | None:
+    """A campaign whatever its workspace: only for ids a signed token vouches for."""
+    row = conn.execute(sa.select(campaigns).where(campaigns.c.id == campaign_id)).first()
+    return None if row is None else _campaign(row)
+
+
+def get_campaign(conn: Connection, workspace_id: int, campaign_id: int) -> Campaign | None:
+    """A campaign of this workspace (None for another workspace's id)."""
+    c = campaigns.c
+    row = conn.execute(sa.select(campaigns).where(c.id == campaign_id,
+                                                  c.workspace_id == workspace_id)).first()
+    return None if row is None else _campaign(row)
+
+
+def update_campaign(conn: Connection, campaign: Campaign, new: NewCampaign) -> Campaign:
+    """Replace a campaign's values with validated ones; ValueError when its name or key
+    is another campaign's."""
+    c = campaigns.c
+    taken = conn.execute(sa.select(c.name, c.utm_campaign).where(
+        c.workspace_id == campaign.workspace_id, c.id != campaign.id,
+        sa.or_(c.name == new.name, c.utm_campaign == new.utm_campaign))).first()
+    if taken is not None:
+        field = "name" if taken.name == new.name else "utm-campaign"
+        raise ValueError(f"{field}: campaign {taken.name!r} already uses it")
+    conn.execute(sa.update(campaigns).where(c.id == campaign.id).values(
+        name=new.name, channel=new.channel, page_group=new.page_group,
+        objective=new.objective, starts_on=new.starts_on, ends_on=new.ends_on,
+        budget_cents=new.budget_cents, currency=new.currency,
+        utm_campaign=new.utm_campaign, notes=new.notes))
+    return Campaign(campaign.id, campaign.workspace_id, new.name, new.channel, new.page_group,
+                    new.objective, new.starts_on, new.ends_on, new.budget_cents, new.currency,
+                    new.utm_campaign, new.notes)
 
 
 def find_campaign(conn: Connection, workspace_id: int, name: str) -> Campaign | None:
@@ -102,6 +143,12 @@ def costs_by_campaign(conn: Connection, campaign_ids: Iterable[int]) -> dict[int
     return {int(i): int(total) for i, total in conn.execute(
         sa.select(k.campaign_id, sa.func.sum(k.amount_cents)).where(k.campaign_id.in_(ids))
         .group_by(k.campaign_id))}
+
+
+def costs_per_day(conn: Connection, campaign_id: int) -> dict[date, int]:
+    k = campaign_costs.c
+    return {r.day: int(r.amount_cents) for r in conn.execute(
+        sa.select(k.day, k.amount_cents).where(k.campaign_id == campaign_id).order_by(k.day))}
 
 
 # -- short links ----------------------------------------------------------------------------
@@ -154,80 +201,184 @@ def clicks_per_day(conn: Connection, code: str) -> dict[date, int]:
         sa.select(k.day, k.clicks).where(k.code == code).order_by(k.day))}
 
 
-# -- report reads ---------------------------------------------------------------------------
+# -- deals ----------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
-class SessionRow:
-    id: int
-    started_at: datetime
+class NewDeal:
+    day: date
+    amount_cents: int
+    currency: str
     account_id: int | None
     contact_id: int | None
-    source_class: str | None
-    source_name: str | None
-    utm_source: str | None
-    utm_medium: str | None
-    utm_campaign: str | None
-    click_id_kind: str | None
+    campaign_id: int | None
+    ref: str
+    note: str = ""
+    source: str = "dashboard"
 
 
-_SESSION_COLUMNS = (sessions.c.id, sessions.c.started_at, sessions.c.account_id,
-                    sessions.c.contact_id, sessions.c.source_class, sessions.c.source_name,
-                    sessions.c.utm_source, sessions.c.utm_medium, sessions.c.utm_campaign,
-                    sessions.c.click_id_kind)
+@dataclass(frozen=True, slots=True)
+class Deal:
+    id: int
+    day: date
+    amount_cents: int
+    currency: str
+    account_id: int | None
+    contact_id: int | None
+    campaign_id: int | None
+    source: str
+    note: str
+    account_name: str | None = None
+    contact_email: str | None = None
+    campaign_name: str | None = None
 
 
-def _session(r: Any) -> SessionRow:
-    return SessionRow(int(r.id), r.started_at,
-                      None if r.account_id is None else int(r.account_id),
-                      None if r.contact_id is None else int(r.contact_id), r.source_class,
-                      r.source_name, r.utm_source, r.utm_medium, r.utm_campaign,
-                      r.click_id_kind)
+def insert_deals(conn: Connection, workspace_id: int, new: Sequence[NewDeal], *,
+                 now: datetime) -> int:
+    """Insert deals; one whose ``ref`` the workspace already has is left alone.  Returns
+    the number inserted."""
+    if not new:
+        return 0
+    stmt = dialect.insert(conn, deals).on_conflict_do_nothing(
+        index_elements=[deals.c.workspace_id, deals.c.ref])
+    before = _count_deals(conn, workspace_id)
+    conn.execute(stmt, [{
+        "workspace_id": workspace_id, "day": x.day, "account_id": x.account_id,
+        "contact_id": x.contact_id, "campaign_id": x.campaign_id,
+        "amount_cents": x.amount_cents, "currency": x.currency, "source": x.source,
+        "ref": x.ref, "note": x.note, "created_at": now} for x in new])
+    return _count_deals(conn, workspace_id) - before
 
 
-def candidate_sessions(conn: Connection, workspace_id: int, *, utm_keys: Iterable[str],
-                       click_id_kinds: Iterable[str]) -> list[SessionRow]:
-    """Sessions of the workspace that may belong to a campaign: their utm_campaign is one
-    of ``utm_keys`` (ignoring case), or they have no utm_campaign and a click id."""
-    s = sessions.c
-    keys = sorted(set(utm_keys))
-    kinds = sorted(set(click_id_kinds))
-    by_key = sa.func.lower(sa.func.trim(s.utm_campaign)).in_(keys)
-    by_click = sa.and_(s.utm_campaign.is_(None), s.click_id_kind.in_(kinds))
-    query = (sa.select(*_SESSION_COLUMNS).select_from(
-        sessions.join(sites, sites.c.id == s.site_id))
-        .where(sites.c.workspace_id == workspace_id, sa.or_(by_key, by_click))
-        .order_by(s.started_at, s.id))
-    return [_session(r) for r in conn.execute(query)]
+def _count_deals(conn: Connection, workspace_id: int) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(deals)
+                            .where(deals.c.workspace_id == workspace_id)).scalar_one())
 
 
-def account_sessions(conn: Connection, account_ids: Iterable[int], *, since: datetime,
-                     until: datetime) -> list[SessionRow]:
-    """Every session of these accounts started in [since, until]: the touchpoints."""
-    s = sessions.c
-    ids = sorted(set(account_ids))
-    if not ids:
-        return []
-    return [_session(r) for r in conn.execute(
-        sa.select(*_SESSION_COLUMNS).where(s.account_id.in_(ids), s.started_at >= since,
-                                           s.started_at <= until)
-        .order_by(s.started_at, s.id))]
+def list_deals(conn: Connection, workspace_id: int, *, limit: int | None = None) -> list[Deal]:
+    """The workspace's deals, newest day first."""
+    d = deals.c
+    stmt = (sa.select(d.id, d.day, d.amount_cents, d.currency, d.account_id, d.contact_id,
+                      d.campaign_id, d.source, d.note, accounts.c.name.label("account_name"),
+                      contacts.c.email.label("contact_email"),
+                      campaigns.c.name.label("campaign_name"))
+            .select_from(deals.outerjoin(accounts, accounts.c.id == d.account_id)
+                         .outerjoin(contacts, contacts.c.id == d.contact_id)
+                         .outerjoin(campaigns, campaigns.c.id == d.campaign_id))
+            .where(d.workspace_id == workspace_id).order_by(d.day.desc(), d.id.desc()))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [Deal(int(r.id), r.day, int(r.amount_cents), r.currency,
+                 None if r.account_id is None else int(r.account_id),
+                 None if r.contact_id is None else int(r.contact_id),
+                 None if r.campaign_id is None else int(r.campaign_id), r.source, r.note,
+                 r.account_name, r.contact_email, r.campaign_name) for r in conn.execute(stmt)]
 
 
-def accounts_first_seen(conn: Connection, account_ids: Iterable[int]) -> dict[int, datetime]:
-    ids = sorted(set(account_ids))
-    if not ids:
-        return {}
-    return {int(i): seen for i, seen in conn.execute(
-        sa.select(accounts.c.id, accounts.c.first_seen).where(accounts.c.id.in_(ids)))}
+def delete_deal(conn: Connection, workspace_id: int, deal_id: int) -> bool:
+    return bool(conn.execute(sa.delete(deals).where(
+        deals.c.id == deal_id, deals.c.workspace_id == workspace_id)).rowcount)
 
 
-def stage_changes(conn: Connection, account_ids: Iterable[int], *, stage: str
-                  ) -> list[tuple[int, datetime]]:
-    """(account, time) of every move of these accounts into ``stage``, oldest first."""
-    h = stage_history.c
-    ids = sorted(set(account_ids))
-    if not ids:
-        return []
-    return [(int(a), at) for a, at in conn.execute(
-        sa.select(h.account_id, h.at).where(h.account_id.in_(ids), h.to_stage == stage)
-        .order_by(h.at, h.id))]
+def contact_ids(conn: Connection, workspace_id: int, emails: Iterable[str]
+                ) -> dict[str, tuple[int, int | None]]:
+    """{email: (contact id, account id)} of the workspace's contacts among ``emails``."""
+    wanted = sorted(set(emails))
+    out: dict[str, tuple[int, int | None]] = {}
+    c = contacts.c
+    for start in range(0, len(wanted), CHUNK):
+        for email, i, account in conn.execute(sa.select(c.email, c.id, c.account_id).where(
+                c.workspace_id == workspace_id, c.email.in_(wanted[start:start + CHUNK]))):
+            out[email] = (int(i), None if account is None else int(account))
+    return out
+
+
+def account_ids_by_domain(conn: Connection, workspace_id: int, domains: Iterable[str]
+                          ) -> dict[str, int]:
+    wanted = sorted({d.lower() for d in domains})
+    out: dict[str, int] = {}
+    a = accounts.c
+    for start in range(0, len(wanted), CHUNK):
+        out.update((str(d).lower(), int(i)) for d, i in conn.execute(
+            sa.select(a.domain, sa.func.min(a.id)).where(
+                a.workspace_id == workspace_id,
+                sa.func.lower(a.domain).in_(wanted[start:start + CHUNK]))
+            .group_by(a.domain)))
+    return out
+
+
+# -- conversion definitions -----------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    id: int
+    name: str
+    kind: str
+    value: str
+
+
+def list_definitions(conn: Connection, workspace_id: int) -> list[Definition]:
+    k = conversion_definitions.c
+    return [Definition(int(r.id), r.name, r.kind, r.value) for r in conn.execute(
+        sa.select(k.id, k.name, k.kind, k.value).where(k.workspace_id == workspace_id)
+        .order_by(k.name))]
+
+
+def insert_definition(conn: Connection, workspace_id: int, *, name: str, kind: str,
+                      value: str, now: datetime) -> Definition:
+    k = conversion_definitions.c
+    taken = conn.execute(sa.select(k.id).where(k.workspace_id == workspace_id,
+                                               sa.func.lower(k.name) == name.lower())).first()
+    if taken is not None:
+        raise ValueError(f"name: a conversion is already called {name!r}")
+    new_id = conn.execute(conversion_definitions.insert().values(
+        workspace_id=workspace_id, name=name, kind=kind, value=value, created_at=now)
+        .returning(k.id)).scalar_one()
+    return Definition(int(new_id), name, kind, value)
+
+
+def delete_definition(conn: Connection, workspace_id: int, definition_id: int) -> bool:
+    k = conversion_definitions.c
+    return bool(conn.execute(sa.delete(conversion_definitions).where(
+        k.id == definition_id, k.workspace_id == workspace_id)).rowcount)
+
+
+# -- end-of-campaign summaries --------------------------------------------------------------
+
+def ended_unsummarised(conn: Connection, *, ended_from: date, ended_to: date
+                       ) -> list[Campaign]:
+    """Campaigns of every workspace whose last day is in [ended_from, ended_to] and whose
+    summary was not sent yet."""
+    c = campaigns.c
+    done = sa.select(campaign_summaries.c.campaign_id)
+    return [_campaign(r) for r in conn.execute(
+        sa.select(campaigns).where(c.ends_on >= ended_from, c.ends_on <= ended_to,
+                                   c.id.not_in(done)).order_by(c.workspace_id, c.id))]
+
+
+def mark_summarised(conn: Connection, campaign_id: int, *, recipients: int,
+                    now: datetime) -> None:
+    stmt = dialect.insert(conn, campaign_summaries).values(
+        campaign_id=campaign_id, sent_at=now, recipients=recipients)
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=[campaign_summaries.c.campaign_id]))
+
+
+def summary_sent(conn: Connection, campaign_id: int) -> datetime | None:
+    return conn.execute(sa.select(campaign_summaries.c.sent_at).where(
+        campaign_summaries.c.campaign_id == campaign_id)).scalar()
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    email: str
+    name: str
+    language: str  # en | fr
+
+
+def summary_recipients(conn: Connection, workspace_id: int) -> list[Recipient]:
+    """The workspace's active admins and marketers."""
+    u, m = users.c, memberships.c
+    return [Recipient(r.email, r.name, "fr" if r.locale == "fr" else "en") for r in conn.execute(
+        sa.select(u.email, u.name, u.locale).select_from(users.join(memberships,
+                                                                   m.user_id == u.id))
+        .where(m.workspace_id == workspace_id, m.role.in_(("admin", "marketer")),
+               u.active.is_(True)).order_by(u.email))]

@@ -25,7 +25,7 @@ from webleads.web.page import (
     translator_for,
     web_of,
 )
-from webleads.web.security import CsrfError, check_csrf
+from webleads.web.security import MAX_BODY, BodyTooLarge, CsrfError, check_csrf
 
 log = logging.getLogger("webleads.web")
 
@@ -122,6 +122,11 @@ def install(api: FastAPI, web: Web) -> None:
         message = str(t("Invalid request: %(fields)s",
                         fields=", ".join(f"{p['field']} ({p['reason']})" for p in problems)))
         return _error_page(request, 400, message)
+
+    @api.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, _: BodyTooLarge) -> Response:
+        return JSONResponse({"error": "request body too large", "limit_bytes": MAX_BODY},
+                            status_code=413)
 
     @api.exception_handler(OverflowError)
     @api.exception_handler(DataError)

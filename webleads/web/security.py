@@ -126,3 +126,50 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+MAX_BODY = 20 * 1024 * 1024  # the largest import a form sends (a CSV of contacts, costs)
+
+
+class BodyTooLarge(Exception):
+    """A request body beyond ``MAX_BODY`` (answered 413 by the dashboard's handler)."""
+
+
+class BodyLimit:
+    """Refuses request bodies beyond ``max_bytes`` on the dashboard and the API (collect
+    has its own, smaller limit): at once from ``Content-Length``, else while reading."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int = MAX_BODY) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > self.max_bytes:
+                    await _too_large(send, self.max_bytes)
+                    return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        await self.app(scope, counted, send)
+
+
+async def _too_large(send: Send, limit: int) -> None:
+    body = (b'{"error": "request body too large", "limit_bytes": ' + str(limit).encode()
+            + b"}")
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
