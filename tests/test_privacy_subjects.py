@@ -243,3 +243,42 @@ def test_text_search_keeps_to_the_workspace(engine: Engine, site: NewSite) -> No
                                     by="dpo", now=DAY)
     assert (report.text_hits, report.quarantine, report.found) == (0, 0, False)
     assert count(engine, hits) == hits_before and count(engine, quarantine) == 4
+
+
+def test_export_holds_campaign_rows_and_erase_removes_them(engine: Engine,
+                                                           site: NewSite) -> None:
+    """Consent to tracked links, tracked-link clicks and won deals belong to the subject:
+    exported with the rest, and gone (or unlinked, for the deal) after erasure."""
+    from webleads.db.schema_campaigns import campaigns, contact_consents, deals, tracked_clicks
+
+    _two_people(engine, site)
+    ws = site.site.workspace_id
+    with engine.begin() as conn:
+        jane = conn.execute(sa.select(contacts.c.id).where(contacts.c.email == JANE)
+                            ).scalar_one()
+        campaign = conn.execute(sa.insert(campaigns).values(
+            workspace_id=ws, name="Spring", channel="email", objective="visits",
+            starts_on=T0.date(), ends_on=T0.date(), currency="EUR", utm_campaign="spring",
+            notes="", created_at=T0).returning(campaigns.c.id)).scalar_one()
+        conn.execute(sa.insert(contact_consents).values(contact_id=jane, consent=True,
+                                                        source="import", updated_at=T0))
+        conn.execute(sa.insert(tracked_clicks).values(
+            nonce="n" * 22, workspace_id=ws, campaign_id=campaign, contact_id=jane,
+            clicked_at=T0, expires_at=T0 + timedelta(minutes=30)))
+        conn.execute(sa.insert(deals).values(
+            workspace_id=ws, day=T0.date(), contact_id=jane, campaign_id=campaign,
+            amount_cents=120_000, currency="EUR", source="import", ref="d1", note="",
+            created_at=T0))
+    data = subjects.export_for(engine, JANE, by="dpo", now=T0)
+    assert sorted(r["table"] for r in data["campaigns"]) == [
+        "contact_consents", "deals", "tracked_clicks"]
+    json.dumps(data)
+    subjects.erase_subject(engine, JANE, by="dpo", now=T0)
+    with read_only(engine) as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(tracked_clicks)
+                            ).scalar_one() == 0
+        assert conn.execute(sa.select(sa.func.count()).select_from(contact_consents)
+                            ).scalar_one() == 0
+        assert conn.execute(sa.select(deals.c.contact_id, deals.c.amount_cents)).all() == [
+            (None, 120_000)]  # the revenue stays, no longer tied to the person
+    assert subjects.export_for(engine, JANE, by="dpo", now=T0)["campaigns"] == []

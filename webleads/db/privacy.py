@@ -269,6 +269,19 @@ def contact_score_rows(conn: Connection, contact_ids: Sequence[int]) -> list[dic
         contact_scores.c.contact_id.in_(list(contact_ids))))
 
 
+def campaign_rows(conn: Connection, contact_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """The contacts' consent to tracked links, their clicks of tracked e-mail links and
+    the won deals recorded for them (webleads/campaigns/), each with its ``table``."""
+    from webleads.db.schema_campaigns import contact_consents, deals, tracked_clicks
+
+    out: list[dict[str, Any]] = []
+    for table in (contact_consents, tracked_clicks, deals):
+        for chunk in _chunks(contact_ids):
+            out += [{"table": table.name, **row} for row in _dicts(
+                conn, sa.select(table).where(table.c.contact_id.in_(chunk)))]
+    return out
+
+
 def account_rows(conn: Connection, account_ids: Sequence[int]) -> list[dict[str, Any]]:
     """The organisations linked to the subject, with their stage (if any)."""
     a, st = accounts.c, account_stages.c

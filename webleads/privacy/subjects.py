@@ -74,6 +74,7 @@ class _Held:
     text_hits: list[dict[str, Any]]  # found by text search, not linked to the contact
     text_sessions: list[dict[str, Any]]  # entry URL or referrer naming the address
     quarantine: list[dict[str, Any]]  # rejected request bodies naming the address
+    campaigns: list[dict[str, Any]]  # consents, tracked-link clicks, deals of the contact
 
 
 def _held(conn: Connection, email: str, workspace_id: int | None) -> _Held:
@@ -106,7 +107,8 @@ def _held(conn: Connection, email: str, workspace_id: int | None) -> _Held:
                    if int(h["id"]) not in linked_hits],
         text_sessions=[s for s in db.sessions_naming(conn, forms, workspace_id=workspace_id)
                        if int(s["id"]) not in linked_sessions],
-        quarantine=db.quarantine_naming(conn, forms, workspace_id=workspace_id))
+        quarantine=db.quarantine_naming(conn, forms, workspace_id=workspace_id),
+        campaigns=db.campaign_rows(conn, contact_ids) if contact_ids else [])
 
 
 def _plain(value: Any) -> Any:
