@@ -47,8 +47,9 @@ def test_collect_through_a_database_outage(pg_cluster: PgCluster) -> None:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             def send(i: int) -> httpx.Response:
                 page = f"https://example.com/p{i}"
-                response = client.post("/api/collect", content=json.dumps(
-                    {"site": site.key, "type": "pageview", "url": page, "visitor": f"visitor-{i:04d}"}),
+                hit = {"site": site.key, "type": "pageview", "url": page,
+                       "visitor": f"visitor-{i:04d}"}
+                response = client.post("/api/collect", content=json.dumps(hit),
                     headers={"content-type": "text/plain", "origin": "https://example.com",
                              "user-agent": DESKTOP_UA})
                 if 200 <= response.status_code < 300:

@@ -10,6 +10,7 @@ too).  Errors are JSON ``{"error": ..., "field": ...}``.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -23,6 +24,7 @@ from webleads.db import api_reads as q
 from webleads.db.engine import read_only
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
+log = logging.getLogger("webleads.api")
 MAX_ID = 2**63 - 1  # ids are 64-bit integers on both engines
 
 
@@ -61,6 +63,9 @@ def caller(request: Request) -> Caller:
     engine: Engine = request.app.state.web.engine
     found = verify(engine, token.strip())
     if found is None:
+        # Its first characters only: enough to tell tokens apart, useless to reuse.
+        log.info("refused API token %s… from %s", token.strip()[:8],
+                 request.client.host if request.client else "?")
         raise ApiError(401, "unknown or revoked token", "authorization")
     return Caller(found[0], tuple(found[1]), engine)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from webleads.web.page import (
 from webleads.web.security import LANG_COOKIE, SESSION_COOKIE
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("webleads.web.auth")
 
 
 def _safe_next(value: str | None) -> str:
@@ -84,6 +86,9 @@ async def login(request: Request, email: str = Form("", max_length=254),
                             httponly=True, samesite="lax", secure=request.url.scheme == "https",
                             max_age=14 * 86400)
         return response
+    # For the operator (fail2ban and the like): who and from where, never the password.
+    log.info("failed log-in (%s) for %r from %s", outcome.outcome, email[:254],
+             _client_ip(request))
     if outcome.outcome == "limited":
         error = t("Too many failed attempts: wait 15 minutes, or reset your password.")
         status = 429
