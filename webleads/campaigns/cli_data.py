@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -40,6 +41,30 @@ SkipInvalid = Annotated[bool, typer.Option(
     "bad line and nothing is imported).")]
 
 
+def _import(file: Path, workspace: int | None, skip_invalid: bool,
+            importer: Callable[..., Any]) -> tuple[str, Any]:
+    """Run a CSV importer on ``file``; exit 1 listing every error unless skipping."""
+    settings = _settings()
+    lang = settings.lang
+    text = _read(file, lang)
+    with _writing(settings) as conn:
+        ws = _workspace(conn, lang, workspace)
+        result = importer(conn, ws, text, now=_now(), skip_invalid=skip_invalid)
+    if result.errors and not skip_invalid:
+        for e in result.errors:
+            err.print(str(e), soft_wrap=True)
+        err.print(t(lang, "import_error", count=len(result.errors)))
+        raise typer.Exit(1)
+    return lang, result
+
+
+def _skipped(lang: str, result: Any) -> None:
+    if result.errors:
+        err.print(t(lang, "contacts_skipped", skipped=result.skipped))
+        for e in result.errors:
+            err.print(str(e), soft_wrap=True)
+
+
 def _read(path: Path, lang: str) -> str:
     try:
         return path.read_text(encoding="utf-8")
@@ -56,23 +81,10 @@ def contacts_import(
     workspace: Workspace = None,
 ) -> None:
     """Import contacts; each error names its line and field."""
-    settings = _settings()
-    lang = settings.lang
-    text = _read(file, lang)
-    with _writing(settings) as conn:
-        ws = _workspace(conn, lang, workspace)
-        result = import_contacts(conn, ws, text, now=_now(), skip_invalid=skip_invalid)
-    if result.errors and not skip_invalid:
-        for e in result.errors:
-            err.print(str(e), soft_wrap=True)
-        err.print(t(lang, "import_error", count=len(result.errors)))
-        raise typer.Exit(1)
+    lang, result = _import(file, workspace, skip_invalid, import_contacts)
     out.print(t(lang, "contacts_done", lines=result.lines, created=result.created,
                 updated=result.updated, attached=result.attached))
-    if result.errors:
-        err.print(t(lang, "contacts_skipped", skipped=result.skipped))
-        for e in result.errors:
-            err.print(str(e), soft_wrap=True)
+    _skipped(lang, result)
 
 
 def _expiry(value: str | None) -> datetime | None:
@@ -196,22 +208,9 @@ def deals_import(
     workspace: Workspace = None,
 ) -> None:
     """Import won deals; importing a file twice adds nothing."""
-    settings = _settings()
-    lang = settings.lang
-    text = _read(file, lang)
-    with _writing(settings) as conn:
-        ws = _workspace(conn, lang, workspace)
-        result = import_deals(conn, ws, text, now=_now(), skip_invalid=skip_invalid)
-    if result.errors and not skip_invalid:
-        for e in result.errors:
-            err.print(str(e), soft_wrap=True)
-        err.print(t(lang, "import_error", count=len(result.errors)))
-        raise typer.Exit(1)
+    lang, result = _import(file, workspace, skip_invalid, import_deals)
     out.print(t(lang, "deals_done", lines=result.lines, added=result.added, known=result.known))
-    if result.errors:
-        err.print(t(lang, "contacts_skipped", skipped=result.skipped))
-        for e in result.errors:
-            err.print(str(e), soft_wrap=True)
+    _skipped(lang, result)
 
 
 @deals_app.command("list")
