@@ -571,3 +571,25 @@ def test_sql_fit_grade_matches_python(engine: Engine) -> None:
             order = [r.name for r in feed.rows(conn, feed.Filters(ws), g, sort="grade",
                                                limit=100)[0]]
         assert order == sorted(points, key=lambda n: (-points[n], ids[n]))
+
+
+@pytest.mark.parametrize("attempt", [
+    "' OR '1'='1", "%' OR 1=1 --", "Acme'; DROP TABLE accounts; --", "\\' OR \\'a",
+    "%", "_", "Acme%", "\x00",
+])
+def test_sql_injection_in_the_search_finds_only_literal_matches(
+        app: WebleadsApp, world: tuple[int, int, dict[str, int]], attempt: str) -> None:
+    """The search box is data, never SQL: an injection matches nothing (or only the
+    organisations whose name holds the literal text), another workspace never shows,
+    and the accounts table is still there afterwards."""
+    ws, _, _ids = world
+    with Browser(app) as b:
+        b.login("admin@a.example")
+        page = b.get(f"/w/{ws}/accounts", params={"q": attempt})
+        assert page.status_code in (200, 400), page.text[:300]
+        found = names(page.text)
+        literal = attempt.lower()
+        if attempt.isprintable():  # a NUL is dropped from the search: no filter then
+            assert all(literal in n.lower() for n in found), (attempt, found)
+        assert "Bravo Secret" not in page.text
+        assert len(names(b.get(f"/w/{ws}/accounts").text)) == 5  # nothing dropped
