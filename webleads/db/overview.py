@@ -89,6 +89,7 @@ class Purged:
     pageviews: int = 0
     engaged_ms: int = 0
     groups: Mapping[str, int] | None = None  # page group -> page views
+    visits: int = 0  # sessions no longer stored, by the day they started
 
 
 def workspace_sites(conn: Connection, workspace_id: int) -> list[SiteRef]:
@@ -111,18 +112,19 @@ def has_data(conn: Connection, site_id: int) -> bool:
 def purged(conn: Connection, site_id: int, first: date, last: date) -> dict[date, Purged]:
     d = daily_stats.c
     found: dict[date, tuple[list[int], dict[str, int]]] = {}
-    for day, group, n, views, engaged in conn.execute(
+    for day, group, n, views, engaged, visits in conn.execute(
             sa.select(d.day, d.page_group, sa.func.sum(d.hits), sa.func.sum(d.pageviews),
-                      sa.func.sum(d.engaged_ms))
+                      sa.func.sum(d.engaged_ms), sa.func.sum(d.sessions))
             .where(d.site_id == site_id, d.day >= first, d.day <= last)
             .group_by(d.day, d.page_group)):
-        sums, groups = found.setdefault(day, ([0, 0, 0], {}))
+        sums, groups = found.setdefault(day, ([0, 0, 0, 0], {}))
         sums[0] += int(n)
         sums[1] += int(views)
         sums[2] += int(engaged)
+        sums[3] += int(visits)
         if group:
             groups[str(group)] = groups.get(str(group), 0) + int(views)
-    return {day: Purged(s[0], s[1], s[2], g) for day, (s, g) in found.items()}
+    return {day: Purged(s[0], s[1], s[2], g, s[3]) for day, (s, g) in found.items()}
 
 
 def new_accounts(conn: Connection, *, site: SiteRef, start: datetime, end: datetime) -> int:
@@ -187,7 +189,7 @@ def report(conn: Connection, *, site: SiteRef, period: Period, today: date) -> R
 def _totals(days: Sequence[Day], gone: Mapping[date, Purged], new: int) -> Totals:
     extra = [gone[d.day] for d in days if d.day in gone]
     return Totals(
-        visits=sum(d.visits for d in days),
+        visits=sum(d.visits for d in days) + sum(p.visits for p in extra),
         visitors=Sketch.union(d.visitors for d in days).count(),
         pageviews=sum(d.pageviews for d in days) + sum(p.pageviews for p in extra),
         hits=sum(d.hits for d in days) + sum(p.hits for p in extra),
@@ -199,9 +201,9 @@ def _totals(days: Sequence[Day], gone: Mapping[date, Purged], new: int) -> Total
 
 
 def _points(days: Iterable[Day], gone: Mapping[date, Purged]) -> tuple[Point, ...]:
-    return tuple(Point(d.day, d.visits, d.pageviews + (gone[d.day].pageviews
-                                                       if d.day in gone else 0))
-                 for d in days)
+    none = Purged()
+    return tuple(Point(d.day, d.visits + gone.get(d.day, none).visits,
+                       d.pageviews + gone.get(d.day, none).pageviews) for d in days)
 
 
 def _top(sums: Mapping[tuple[str, str], tuple[int, int]]

@@ -109,6 +109,16 @@ def count_old_sessions(conn: Connection, site_id: int, *, before: datetime) -> i
         sessions.c.site_id == site_id, sessions.c.last_seen < before)).scalar_one())
 
 
+def sessions_started(conn: Connection, session_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Site, start and source of sessions (for their anonymous count in daily_stats)."""
+    s = sessions.c
+    found: list[dict[str, Any]] = []
+    for chunk in _chunks(session_ids):
+        found += [dict(r._mapping) for r in conn.execute(
+            sa.select(s.site_id, s.started_at, s.source_class).where(s.id.in_(chunk)))]
+    return found
+
+
 def hits_of_sessions(conn: Connection, session_ids: Sequence[int]) -> list[Mapping[str, Any]]:
     found: list[Mapping[str, Any]] = []
     for chunk in _chunks(session_ids):
@@ -127,7 +137,8 @@ def add_daily_stats(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None
             index_elements=list(_STAT_KEY),
             set_={"hits": d.hits + ex.hits, "pageviews": d.pageviews + ex.pageviews,
                   "visitors": d.visitors + ex.visitors,
-                  "engaged_ms": d.engaged_ms + ex.engaged_ms}))
+                  "engaged_ms": d.engaged_ms + ex.engaged_ms,
+                  "sessions": d.sessions + ex.sessions}))
 
 
 _STAT_KEY = ("site_id", "day", "page_group", "source_class", "country", "network_category")

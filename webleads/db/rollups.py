@@ -106,10 +106,11 @@ def max_hit_id(conn: Connection) -> int:
 
 
 def stats_hits(conn: Connection, site_id: int, first: date, last: date) -> dict[date, int]:
-    """Hits of each day that are no longer stored (``daily_stats``)."""
+    """Hits and sessions of each day that are no longer stored (``daily_stats``): when it
+    changes, the day's rollup counted rows that are gone and is built again."""
     d = daily_stats.c
     return {day: int(n) for day, n in conn.execute(
-        sa.select(d.day, sa.func.sum(d.hits))
+        sa.select(d.day, sa.func.sum(d.hits + d.sessions))
         .where(d.site_id == site_id, d.day >= first, d.day <= last).group_by(d.day))}
 
 

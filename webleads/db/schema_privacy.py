@@ -35,6 +35,8 @@ daily_stats = sa.Table(
     sa.Column("pageviews", sa.BigInteger(), nullable=False),
     sa.Column("visitors", sa.BigInteger(), nullable=False),  # approximate: see retention.py
     sa.Column("engaged_ms", sa.BigInteger(), nullable=False),
+    # Sessions (visits) no longer stored, by the day they started: the overview's visits.
+    sa.Column("sessions", sa.BigInteger(), nullable=False, server_default="0"),
 )
 
 # ``target`` never holds an erased e-mail address: subjects are named by a hash.  No

@@ -113,7 +113,22 @@ def aggregate(rows: Iterable[Mapping[str, Any]], timezones: Mapping[int, str],
             s[2] += 1
     return [{"site_id": k[0], "day": k[1], "page_group": k[2], "source_class": k[3],
              "country": k[4], "network_category": k[5], "hits": v[0], "pageviews": v[1],
-             "visitors": v[2], "engaged_ms": v[3]} for k, v in sums.items()]
+             "visitors": v[2], "engaged_ms": v[3], "sessions": 0} for k, v in sums.items()]
+
+
+def aggregate_sessions(rows: Iterable[Mapping[str, Any]], timezones: Mapping[int, str]
+                       ) -> list[dict[str, Any]]:
+    """The ``daily_stats`` rows of deleted sessions: how many started each day (in the
+    site's time zone) from each source, so that the overview's visits still add up."""
+    sums: dict[tuple[Any, ...], int] = {}
+    for r in rows:
+        site_id = int(r["site_id"])
+        day = r["started_at"].astimezone(_zone(timezones.get(site_id, "UTC"))).date()
+        key = (site_id, day, r.get("source_class") or "")
+        sums[key] = sums.get(key, 0) + 1
+    return [{"site_id": k[0], "day": k[1], "page_group": "", "source_class": k[2],
+             "country": "", "network_category": "", "hits": 0, "pageviews": 0,
+             "visitors": 0, "engaged_ms": 0, "sessions": n} for k, n in sums.items()]
 
 
 # -- the purge ---------------------------------------------------------------------------------
@@ -213,7 +228,8 @@ def _purge_site(engine: Engine, site: db.SiteRow, *, now: datetime, dry_run: boo
             if not ids:
                 break
             rows = db.hits_of_sessions(conn, ids)
-            db.add_daily_stats(conn, aggregate(rows, timezones, seen))
+            db.add_daily_stats(conn, aggregate(rows, timezones, seen)
+                               + aggregate_sessions(db.sessions_started(conn, ids), timezones))
             db.delete_ledger_of_sessions(conn, ids)
             db.delete_hits(conn, [int(r["id"]) for r in rows])
             db.delete_sessions(conn, ids)

@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection, Engine
 from webleads.db import privacy as db
 from webleads.privacy.audit import record_audit, subject_ref
 from webleads.privacy.messages import t
-from webleads.privacy.retention import aggregate
+from webleads.privacy.retention import aggregate, aggregate_sessions
 from webleads.scoring.rescore import rescore_workspace
 
 SUMMARY_ITEMS = 20  # sessions and hits listed in the readable summary
@@ -226,7 +226,8 @@ def erase_subject(engine: Engine, email: str, *, workspace_id: int | None = None
         held = _held(conn, address, workspace_id)
         site_rows = db.site_rows(conn)
         timezones = {s.id: s.timezone for s in site_rows}
-        db.add_daily_stats(conn, aggregate([*held.hits, *held.text_hits], timezones))
+        db.add_daily_stats(conn, aggregate([*held.hits, *held.text_hits], timezones)
+                           + aggregate_sessions(held.sessions, timezones))
         recounted = db.subtract_from_accounts(conn, held.hits, held.sessions)
         removed = db.erase_rows(
             conn, contact_ids=[int(c["id"]) for c in held.contacts],
