@@ -20,6 +20,7 @@ from webleads.campaigns.attribution import Model, parse_model
 from webleads.campaigns.costs import import_costs
 from webleads.campaigns.messages import t
 from webleads.campaigns.model import (
+    Campaign,
     NewCampaign,
     format_cents,
     parse_cents,
@@ -65,6 +66,15 @@ def _writing(settings: Settings) -> Iterator[Connection]:
 
 def _workspace(conn: Connection, lang: str, workspace: int | None) -> int:
     return pick_workspace(conn, workspace, lang, t)
+
+
+def _campaign(conn: Connection, ws: int, name: str, lang: str) -> Campaign:
+    """The workspace's campaign of that name (or UTM value), or exit 1 saying so."""
+    found = db.find_campaign(conn, ws, name)
+    if found is None:
+        err.print(t(lang, "no_campaign", name=name))
+        raise typer.Exit(1)
+    return found
 
 
 def _bad(lang: str, error: object) -> typer.Exit:
@@ -182,10 +192,7 @@ def link(
     lang = settings.lang
     with _writing(settings) as conn:
         ws = _workspace(conn, lang, workspace)
-        found = db.find_campaign(conn, ws, campaign)
-        if found is None:
-            err.print(t(lang, "no_campaign", name=campaign))
-            raise typer.Exit(1)
+        found = _campaign(conn, ws, campaign, lang)
         try:
             made = links.create_link(conn, found, url, source=source, medium=medium,
                                      content=content, term=term, now=_now())
@@ -221,11 +228,7 @@ def report(
         ws = _workspace(conn, lang, workspace)
         wanted = None
         if campaign is not None:
-            found = db.find_campaign(conn, ws, campaign)
-            if found is None:
-                err.print(t(lang, "no_campaign", name=campaign))
-                raise typer.Exit(1)
-            wanted = found.id
+            wanted = _campaign(conn, ws, campaign, lang).id
         reports = [r for r in campaign_reports(conn, ws, lookback=timedelta(days=lookback),
                                                half_life=timedelta(days=half_life))
                    if wanted is None or r.campaign.id == wanted]

@@ -14,7 +14,15 @@ import typer
 from rich.table import Table
 
 from webleads.campaigns import tracked
-from webleads.campaigns.cli import Workspace, _bad, _now, _workspace, _writing, campaigns_app
+from webleads.campaigns.cli import (
+    Workspace,
+    _bad,
+    _campaign,
+    _now,
+    _workspace,
+    _writing,
+    campaigns_app,
+)
 from webleads.campaigns.contacts import import_contacts
 from webleads.campaigns.conversions import validate as validate_conversion
 from webleads.campaigns.deals import add_deal, import_deals
@@ -118,10 +126,7 @@ def contacts_link(
     lang = settings.lang
     with _writing(settings) as conn:
         ws = _workspace(conn, lang, workspace)
-        found = db.find_campaign(conn, ws, campaign)
-        if found is None:
-            err.print(t(lang, "no_campaign", name=campaign))
-            raise typer.Exit(1)
+        found = _campaign(conn, ws, campaign, lang)
         try:
             link = tracked.build_email_link(conn, found, email, url, base=base,
                                             secret=settings.secret_key, now=_now(),
@@ -149,10 +154,7 @@ def contacts_links(
     lang = settings.lang
     with _writing(settings) as conn:
         ws = _workspace(conn, lang, workspace)
-        found = db.find_campaign(conn, ws, campaign)
-        if found is None:
-            err.print(t(lang, "no_campaign", name=campaign))
-            raise typer.Exit(1)
+        found = _campaign(conn, ws, campaign, lang)
         try:
             made = tracked.links_for_contacts(conn, found, url, base=base,
                                               secret=settings.secret_key, now=_now(),
