@@ -202,7 +202,8 @@ def measure(url: str, n_hits: int, seed: int, runs: int, label: str) -> dict[str
     print(f"[{label}] report_set (12 campaigns, every model): "
           f"{figures['report_set_ms']:.0f} ms; busiest campaign: {busiest.sessions:,} "
           f"sessions", flush=True)
-    app = create_app(Settings(database_url=url, secret_key="bench"), engine=engine)
+    app = create_app(Settings(database_url=url, secret_key="bench", processor="inline"),
+                     engine=engine)
     app.web.users.create("bench@example.com", PASSWORD, name="Bench", workspace=ws,
                          role="admin", locale="en")
     login = app.web.users.login("bench@example.com", PASSWORD, ip="127.0.0.1")

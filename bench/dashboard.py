@@ -129,7 +129,8 @@ def main() -> None:
         print(f"account pages: heaviest {heavy} ({ranked[0].n:,} hits), "
               f"median {typical} ({ranked[len(ranked) // 2].n:,} hits); {n_accounts:,} accounts",
               flush=True)
-        app = create_app(Settings(database_url=url, secret_key="bench-secret"), engine=engine)
+        app = create_app(Settings(database_url=url, secret_key="bench-secret",
+                                  processor="inline"), engine=engine)
         app.web.users.create("bench@example.com", "bench password 1", install_admin=True,
                              workspace=site.workspace_id, locale="fr")
         login = app.web.users.login("bench@example.com", "bench password 1", ip="127.0.0.1")

@@ -283,6 +283,18 @@ class Result:
     commit_seconds: float | None = None
     verified: bool = True
     notes: list[str] = field(default_factory=list)
+    # separate processor: seconds the queue took to empty after the loads, and the
+    # processor process's CPU per hit stored
+    drain_seconds: float = 0.0
+    processor_us_per_hit: float = 0.0
+
+    @property
+    def processed_per_s(self) -> float:
+        """Hits stored per second of load plus the time the queue took to empty: what
+        the whole pipeline sustains (the intake alone is ``hits_per_s``)."""
+        if not self.stored:
+            return 0.0
+        return self.stored / (self.seconds + self.drain_seconds)
 
     @property
     def req_per_s(self) -> float:
@@ -355,6 +367,7 @@ class Bench:
         self.ranges = workdir / "ranges.csv"
         write_ranges(self.ranges)
         self.seed = int(time.time()) % 1_000_000
+        self.processor: subprocess.Popen[bytes] | None = None
 
     # ---------------------------------------------------------------- one load
 
@@ -378,8 +391,21 @@ class Bench:
 
     def snapshot(self, server: Server, pg_pid: int | None) -> tuple[float, ...]:
         busy, total = machine_busy()
+        worker = self.processor.pid if self.processor is not None else None
         return (proc_ticks(server.proc.pid), tree_ticks(pg_pid) if pg_pid else 0,
-                children_cpu(), busy, total)
+                children_cpu(), busy, total, proc_ticks(worker) if worker else 0)
+
+    def wait_processed(self, timeout: float = 600.0) -> float:
+        """Seconds until the hit queue is empty (separate processor; 0 when inline)."""
+        import sqlalchemy as sa
+
+        started = time.monotonic()
+        while time.monotonic() - started < timeout:
+            with self.queue.connect() as conn:  # SQLite: the FILE-queue beside the database
+                if not conn.execute(sa.text("SELECT count(*) FROM hit_queue")).scalar_one():
+                    return time.monotonic() - started
+            time.sleep(0.02)
+        raise RuntimeError(f"the hit queue did not empty in {timeout:.0f} s")
 
     def phase(self, label: str, server: Server, modes: list[str], rounds: int, seconds: int,
               pg_pid: int | None) -> list[Result]:
@@ -389,10 +415,11 @@ class Bench:
                                               "statuses": Counter(), "errors": Counter(),
                                               "p50": 0.0, "p99": 0.0, "server": 0, "pg": 0,
                                               "wrk": 0.0, "busy": 0, "wall": 0.0,
-                                              "rates": []}
+                                              "rates": [], "drain": 0.0, "proc": 0}
                                           for m in modes}
         ncores = len(os.sched_getaffinity(0)) or 1
         server.drain()
+        self.wait_processed()
         hits_before = self.count()
         m0 = metrics(server.base)
         for i in range(rounds):
@@ -405,7 +432,15 @@ class Bench:
                     spy.wait(30)
                 if mode in ("single", "batch"):
                     server.drain()  # the writer's work for this load counts for this load
-                after = self.snapshot(server, pg_pid)
+                    mid = self.snapshot(server, pg_pid)
+                    # separate: what the load queued is stored by the processor; the
+                    # time that takes after the load counts for the sustained rate
+                    a["drain"] += self.wait_processed()
+                    end = self.snapshot(server, pg_pid)
+                    a["proc"] += end[5] - before[5]
+                    after = mid
+                else:
+                    after = self.snapshot(server, pg_pid)
                 statuses = Counter({str(k): int(v) for k, v in data["statuses"].items()})
                 ok = sum(n for st, n in statuses.items() if st.startswith("2"))
                 a["requests"] += data["requests"]
@@ -422,6 +457,7 @@ class Bench:
                 a["busy"] += after[3] - before[3]
                 a["wall"] += (after[4] - before[4]) / ncores
         server.drain()
+        self.wait_processed()
         m1 = metrics(server.base)
         hits_after = self.count()
         results = []
@@ -440,7 +476,7 @@ class Bench:
                 server_cores=server_cores, wrk_cores=wrk_cores, pg_cores=pg_cores,
                 other_cores=max(a["busy"] / wall - server_cores - wrk_cores - pg_cores, 0.0),
                 hits_per_request=BATCH if mode == "batch" else 1, slices=rounds,
-                slice_rates=[round(r) for r in a["rates"]],
+                slice_rates=[round(r) for r in a["rates"]], drain_seconds=a["drain"],
             )
             if mode in ("single", "batch"):  # one storing mode per phase: the delta is its own
                 result.stored = hits_after[0] - hits_before[0]
@@ -459,6 +495,7 @@ class Bench:
                     processed = result.stored / result.hits_per_request
                     result.server_us_per_req = a["server"] / TICK * 1e6 / processed
                     result.pg_us_per_req = a["pg"] / TICK * 1e6 / processed
+                    result.processor_us_per_hit = a["proc"] / TICK * 1e6 / result.stored
                 expected = result.ok * result.hits_per_request
                 if result.stored < expected:
                     result.verified = False
@@ -508,6 +545,10 @@ class Bench:
                   f"{fmt_int(r.ok * r.hits_per_request)} acknowledged: {check};"
                   f" {fmt_int(commits)} commits, {per:.0f} hits/commit, "
                   f"{mean_ms:.2f} ms/commit", flush=True)
+        if r.stored and self.processor is not None:
+            print(f"  {'':<13} {'':<7} processor: {r.processor_us_per_hit:.1f} us/hit on its "
+                  f"core; queue empty {r.drain_seconds:.2f} s after the loads; sustained "
+                  f"{fmt_int(r.processed_per_s)} hits/s stored", flush=True)
         if len(r.slice_rates) > 1:
             print(f"  {'':<13} {'':<7} req/s of its {r.slices} x {r.seconds / r.slices:.0f} s "
                   f"loads: {' '.join(fmt_int(x) for x in r.slice_rates)}", flush=True)
@@ -530,12 +571,14 @@ class Bench:
     def engine_run(self, label: str, url: str, extra_env: dict[str, str], *, batch: bool = True,
                    pg_pid: int | None = None) -> list[Result]:
         from webleads.db.engine import create_engine
+        from webleads.db.hit_queue import queue_engine
         from webleads.db.migrate import upgrade
         from webleads.sites import create_site
 
         sync = extra_env.get("WEBLEADS_SQLITE_SYNCHRONOUS", "FULL")
         self.engine = create_engine(url, sqlite_synchronous=sync)
         upgrade(self.engine)
+        self.queue = queue_engine(self.engine, sqlite_synchronous=sync)
         self.site_key = create_site(self.engine, "Bench shop", SITE_DOMAIN).site.key
         env = {**os.environ, "WEBLEADS_DATABASE_URL": url,
                "WEBLEADS_SECRET_KEY": "bench-" + os.urandom(16).hex(),
@@ -546,8 +589,16 @@ class Bench:
                "WEBLEADS_COLLECT_RATE_PER_SITE": os.environ.get(
                    "WEBLEADS_COLLECT_RATE_PER_SITE", "1000000000"),
                "WEBLEADS_LOG_LEVEL": "warning", **extra_env}
-        print(f"{label}: {url.split('@')[-1]}", flush=True)
+        env["WEBLEADS_PROCESSOR"] = self.args.processor
+        print(f"{label}: {url.split('@')[-1]}, processor {self.args.processor}", flush=True)
         server = Server(env, self.workdir, self.pin_server)
+        self.processor = None
+        if self.args.processor == "separate":
+            # What `webleads serve` starts beside the server, here pinned beside wrk (and
+            # PostgreSQL): the server's core stays the server's alone.
+            self.processor = subprocess.Popen(
+                [*self.pin_wrk, sys.executable, "-m", "webleads.cli", "process"], env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
         results = []
         try:
             args = self.args
@@ -562,7 +613,11 @@ class Bench:
                 results += self.phase(label, server, ["batch"], 1, args.seconds, pg_pid)
         finally:
             server.stop()
+            if self.processor is not None:
+                self.processor.terminate()
+                self.processor.wait(60)
             self.engine.dispose()
+            self.queue.dispose()
         return results
 
 
@@ -660,6 +715,9 @@ def summarise(results: list[Result]) -> dict[str, Any]:
             out[f"ratio_cpu_{key}"] = round(bare_cpu / s.server_us_per_req, 3)
             if s.pg_us_per_req:
                 out[f"single_postgres_us_per_req_{key}"] = round(s.pg_us_per_req, 1)
+            out[f"single_sustained_hits_per_s_{key}"] = round(s.processed_per_s)
+            out[f"single_processor_us_per_hit_{key}"] = round(s.processor_us_per_hit, 1)
+            out[f"single_queue_drain_s_{key}"] = round(s.drain_seconds, 2)
         if batch:
             b = batch[0]
             out[f"batched_hits_per_s_{key}"] = round(b.hits_per_s)
@@ -670,6 +728,9 @@ def summarise(results: list[Result]) -> dict[str, Any]:
             out[f"batched_hits_per_cpu_s_{key}"] = round(BATCH * 1e6 / b.server_us_per_req)
             if b.pg_us_per_req:
                 out[f"batched_postgres_us_per_hit_{key}"] = round(b.pg_us_per_req / BATCH, 2)
+            out[f"batched_sustained_hits_per_s_{key}"] = round(b.processed_per_s)
+            out[f"batched_processor_us_per_hit_{key}"] = round(b.processor_us_per_hit, 1)
+            out[f"batched_queue_drain_s_{key}"] = round(b.drain_seconds, 2)
         out[f"bare_server_us_per_req_{key}"] = round(bare_cpu, 1)
     batched = [v for k, v in out.items() if k.startswith("batched_hits_per_s_")
                and not k.endswith("normal")]
@@ -695,6 +756,9 @@ def main() -> int:
     parser.add_argument("--profile", metavar="DIR",
                         help="record py-spy profiles of the server during collect loads "
                         "(pip install py-spy; adds some load: ratios are not comparable)")
+    parser.add_argument("--processor", choices=("separate", "inline"), default="separate",
+                        help="WEBLEADS_PROCESSOR of the server (default: separate, the "
+                        "product's default, with the processor process beside wrk)")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seconds < 1 or args.warmup < 1:

@@ -30,6 +30,12 @@ from webleads.testing.pgcluster import PgCluster, postgres_available, start_clus
 
 ENGINES = ["sqlite", "postgresql"]
 
+# Most tests read the reports right after a 2xx from collect: they run the inline
+# processor (a 2xx means stored everywhere).  The product's default, the separate
+# processor, has its own tests (test_processor.py, test_crash.py, test_tag.py), which
+# set WEBLEADS_PROCESSOR themselves; subprocesses inherit this default.
+os.environ.setdefault("WEBLEADS_PROCESSOR", "inline")
+
 
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[PgCluster]:

@@ -78,9 +78,11 @@ class WebleadsApp:
             disabled=settings.disabled_steps,
         )
         self.writer = Writer(self.engine, self.metrics, batch_max=settings.writer_batch_max,
-                             delay=settings.writer_delay_ms / 1000,
+                             delay=_writer_delay(settings),
                              queue_max=settings.writer_queue_max,
-                             allow_private_destinations=settings.allow_private_destinations)
+                             allow_private_destinations=settings.allow_private_destinations,
+                             queue=self._queue_engine(),
+                             backlog_max=settings.hit_queue_max)
         from webleads.campaigns.landing import LinkIngest, make_claim
 
         # Ingest, plus the wl_t of tracked e-mail links' landing pages (campaigns/landing.py)
@@ -107,6 +109,14 @@ class WebleadsApp:
         self.api = self._build_api()
         self._dashboard = SecurityHeaders(BodyLimit(self.api))
         self._started = False
+
+    def _queue_engine(self) -> Engine | None:
+        """Separate processor: where the writer appends (db/hit_queue.py)."""
+        if self.settings.processor != "separate":
+            return None
+        from webleads.db.hit_queue import queue_engine
+
+        return queue_engine(self.engine, sqlite_synchronous=self.settings.sqlite_synchronous)
 
     def start(self) -> None:
         if not self._started:
@@ -227,7 +237,8 @@ class WebleadsApp:
                 return JSONResponse({"status": "unavailable", "detail": str(exc)[:200]}, 503)
             if not self._started:
                 return JSONResponse({"status": "starting"}, 503)
-            return JSONResponse({"status": "ready", "writer_queue": self.writer.pending})
+            return JSONResponse({"status": "ready", "writer_queue": self.writer.pending,
+                                 "hit_queue": self.writer.backlog})
 
         @api.get("/metrics", include_in_schema=False)
         async def metrics() -> PlainTextResponse:
@@ -239,6 +250,12 @@ class WebleadsApp:
     def _ping(self) -> None:
         with self.engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
+
+
+def _writer_delay(settings: Settings) -> float:
+    if settings.writer_delay_ms is not None:
+        return settings.writer_delay_ms / 1000
+    return 0.002 if settings.processor == "inline" else 0.0
 
 
 def create_app(settings: Settings, **parts: Any) -> WebleadsApp:

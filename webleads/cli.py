@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -57,12 +58,52 @@ def serve(
     common: dict[str, Any] = dict(host=host, port=port, loop="uvloop", http="httptools",
                                   proxy_headers=False, access_log=False,
                                   log_level=settings.log_level, timeout_graceful_shutdown=10)
-    if workers == 1:
-        from webleads.app import create_app
+    from webleads.processor import Supervised, drain_queue
 
-        uvicorn.run(create_app(settings, background=True), **common)
+    # uvicorn stops gracefully on SIGTERM, then raises the signal again: exit normally
+    # instead, so that the processor child is stopped below.
+    signal.signal(signal.SIGTERM, _exit_normally)
+    if settings.processor == "inline":
+        drain_queue(settings)  # what a former separate-mode run left queued
+        child = None
     else:
-        uvicorn.run("webleads.app:app_from_env", factory=True, workers=workers, **common)
+        child = Supervised.start()  # the processor, on its own core
+    try:
+        if workers == 1:
+            from webleads.app import create_app
+
+            uvicorn.run(create_app(settings, background=True), **common)
+        else:
+            uvicorn.run("webleads.app:app_from_env", factory=True, workers=workers, **common)
+    finally:
+        if child is not None:
+            child.stop()
+
+
+def _exit_normally(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+@app.command()
+def process(
+    drain: Annotated[bool, typer.Option(help="Store what is queued, then exit.")] = False,
+    parent: Annotated[int | None, typer.Option(hidden=True)] = None,
+) -> None:
+    """Store the hits of the hit queue (WEBLEADS_PROCESSOR=separate); webleads serve
+    starts it by itself."""
+    import logging
+
+    from webleads.processor import drain_queue, run_processor
+
+    settings = _settings()
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _require_schema(settings)
+    if drain:
+        n = drain_queue(settings)
+        out.print(t(settings.lang, "processed", n=n))
+    else:
+        run_processor(settings, parent=parent)
 
 
 def _page_groups(values: list[str], lang: str) -> list[PageGroupRule]:
@@ -318,7 +359,9 @@ def demo(
     made = create_site(engine, demo_data.SITE_NAME, demo_data.SITE_DOMAIN,
                        timezone=demo_data.SITE_TIMEZONE, page_groups=demo_data.PAGE_GROUPS)
     seed_team(engine, made.site.workspace_id, now=datetime.now(UTC))
-    app_ = create_app(settings, engine=engine, resolver=demo_networks(organisations, seed))
+    # Inline: the demo's hits are in the reports when it ends, with no processor running.
+    app_ = create_app(settings.model_copy(update={"processor": "inline"}), engine=engine,
+                      resolver=demo_networks(organisations, seed))
     with Progress(console=err, transient=True) as bar:
         task = bar.add_task(t(settings.lang, "demo_progress"), total=None)
 

@@ -24,6 +24,7 @@ class Metrics:
         self.overloaded = 0
         self.commit_errors = 0
         self.queue_depth = 0
+        self.queue_backlog = 0
         self._commit_buckets = [0] * len(LATENCY_BUCKETS)
         self._commit_count = 0
         self._commit_sum = 0.0
@@ -70,6 +71,10 @@ class Metrics:
             "# HELP webleads_writer_queue_depth Hits waiting for the writer.",
             "# TYPE webleads_writer_queue_depth gauge",
             f"webleads_writer_queue_depth {self.queue_depth}",
+            "# HELP webleads_hit_queue_backlog Acknowledged hits waiting for the processor "
+            "(WEBLEADS_PROCESSOR=separate), at the writer's last look.",
+            "# TYPE webleads_hit_queue_backlog gauge",
+            f"webleads_hit_queue_backlog {self.queue_backlog}",
             "# HELP webleads_commit_seconds Writer transaction latency.",
             "# TYPE webleads_commit_seconds histogram",
         ]

@@ -43,15 +43,33 @@ class Settings(BaseSettings):
         2000, ge=1, le=100_000,
         description="Largest number of hits committed in one transaction by the writer.",
     )
-    writer_delay_ms: float = Field(
-        2.0, ge=0, le=1000,
+    writer_delay_ms: float | None = Field(
+        None, ge=0, le=1000,
         description="How long the writer waits for more hits before committing a batch, "
-        "in milliseconds (group commit).",
+        "in milliseconds (group commit). Unset: 2 with the inline processor, 0 with the "
+        "separate one (its commits are short: batches form while the previous one commits).",
     )
     writer_queue_max: int = Field(
         20_000, ge=1,
         description="Hits waiting for the writer above which collect answers 503 with "
         "Retry-After instead of queueing more.",
+    )
+    processor: Literal["separate", "inline"] = Field(
+        "separate",
+        description="Where hits are sessionised and stored. separate: collect answers once "
+        "the enriched hits are durably committed to the hit queue, and a processor process "
+        "(started by webleads serve, or webleads process) stores them moments later; the "
+        "server's core only serves HTTP. inline: collect answers once the hits are stored "
+        "in every table, in one process (slower, but a 2xx means they are in the reports).",
+    )
+    hit_queue_max: int = Field(
+        1_000_000, ge=1,
+        description="Acknowledged hits waiting for the processor (separate mode) above "
+        "which collect answers 503 with Retry-After.",
+    )
+    processor_batch_max: int = Field(
+        2000, ge=1, le=100_000,
+        description="Largest number of queued hits the processor stores in one transaction.",
     )
     collect_max_body: int = Field(
         256 * 1024, ge=1024,

@@ -6,6 +6,16 @@ future: it resolves only after the transaction holding those hits committed, so 
 transaction (a few milliseconds of waiting, ``delay``), which is what makes durable
 writes cheap.  When more than ``queue_max`` hits wait, ``submit`` refuses (the caller
 answers 503 with Retry-After) rather than queueing without bound.
+
+Two modes (``WEBLEADS_PROCESSOR``):
+
+- ``inline``: the transaction sessionises, stores and scores the hits
+  (``store.store_hits``); a 2xx means the hits are in every table and report.
+- ``separate``: the transaction appends the batch, enriched, to the hit queue
+  (``hit_queue.py``: one row per batch); a 2xx means the hits are durably queued, and
+  the processor (``processor.py``, its own process) stores them moments later.  The
+  server's core then spends per hit only the encoding and its share of one INSERT.
+  Above ``backlog_max`` hits waiting in the queue, ``submit`` refuses as when full.
 """
 
 from __future__ import annotations
@@ -21,7 +31,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from webleads.db import store
+from webleads import hit_queue as codec
+from webleads.db import hit_queue, store
+from webleads.db.engine import read_only
 from webleads.metrics import Metrics
 from webleads.model import Hit
 
@@ -53,8 +65,13 @@ class Job:
 class Writer:
     def __init__(self, engine: Engine, metrics: Metrics, *, batch_max: int = 2000,
                  delay: float = 0.002, queue_max: int = 20_000,
-                 allow_private_destinations: bool = False) -> None:
+                 allow_private_destinations: bool = False, queue: Engine | None = None,
+                 backlog_max: int = 1_000_000) -> None:
         self._engine = engine
+        self._queue = queue  # separate mode: the hit queue's engine
+        self._backlog_max = backlog_max
+        self._backlog = 0  # hits in the hit queue at the last look (separate mode)
+        self._backlog_read = float("-inf")
         # Options of store.store_hits (alerts to private webhook addresses, if allowed).
         self._store_options: dict[str, bool] = (
             {"allow_private": True} if allow_private_destinations else {})
@@ -79,10 +96,17 @@ class Writer:
             self._cond.notify()
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._queue is not None and self._queue is not self._engine:
+            self._queue.dispose()
 
     @property
     def pending(self) -> int:
         return self._pending
+
+    @property
+    def backlog(self) -> int:
+        """Hits in the hit queue at the last look (separate mode; 0 inline)."""
+        return self._backlog
 
     def submit(self, hits: list[Hit], drops: dict[tuple[int, date, str], int] | None = None,
                quarantine: list[dict[str, Any]] | None = None, *, wait: bool = True,
@@ -94,7 +118,9 @@ class Writer:
         """
         job_hits = len(hits) + len(quarantine or ())
         with self._cond:
-            if self._stopping or (job_hits and self._pending + job_hits > self._queue_max):
+            if self._stopping or (job_hits and (
+                    self._pending + job_hits > self._queue_max
+                    or self._backlog + self._pending + job_hits > self._backlog_max)):
                 return None
             loop = asyncio.get_running_loop() if wait else None
             future: asyncio.Future[None] | None = loop.create_future() if loop else None
@@ -118,6 +144,8 @@ class Writer:
                     return
             if self._delay and not self._stopping:
                 time.sleep(self._delay)  # let concurrent requests join this batch
+            if self._queue:
+                self._read_backlog()
             jobs = self._take()
             self._commit(jobs)
 
@@ -136,13 +164,13 @@ class Writer:
             self._write(jobs)
         except Exception as exc:  # noqa: BLE001 - any failure must reach the requests
             self._metrics.commit_errors += 1
-            if len(jobs) > 1 and not _is_connection_error(exc):
+            if len(jobs) > 1 and not is_connection_error(exc):
                 # Isolate the job that fails so that others are not refused with it.
                 for job in jobs:
                     self._commit([job])
                 return
             log.error("writer transaction failed: %s", exc, exc_info=exc)
-            error = (WriterUnavailable if _is_connection_error(exc) else WriterRejected)(str(exc))
+            error = (WriterUnavailable if is_connection_error(exc) else WriterRejected)(str(exc))
             self._settle(jobs, error)
             return
         self._settle(jobs, None)
@@ -155,14 +183,36 @@ class Writer:
                 counts[key] = counts.get(key, 0) + n
         quarantined = [row for job in jobs for row in job.quarantine]
         started = time.perf_counter()
-        with self._engine.begin() as conn:
-            if batch:
-                store.store_hits(conn, batch, **self._store_options)
-            store.add_drops(conn, counts)
-            store.add_quarantine(conn, quarantined)
+        if batch and self._queue is not None:
+            payload = codec.encode(batch)
+            with self._queue.begin() as conn:
+                hit_queue.enqueue(conn, max(h.received_at for h in batch), len(batch), payload)
+            self._backlog += len(batch)
+            batch_stored: list[Hit] = []
+        else:
+            batch_stored = batch
+        if batch_stored or counts or quarantined:
+            with self._engine.begin() as conn:
+                if batch_stored:
+                    store.store_hits(conn, batch_stored, **self._store_options)
+                store.add_drops(conn, counts)
+                store.add_quarantine(conn, quarantined)
         self._metrics.observe_commit(time.perf_counter() - started, len(batch))
         self._metrics.hits_accepted += len(batch)
         self._metrics.quarantined += len(quarantined)
+
+    def _read_backlog(self, every: float = 0.5) -> None:
+        """Refresh the count of queued hits (the processor drains it from elsewhere)."""
+        now = time.monotonic()
+        if now - self._backlog_read < every:
+            return
+        self._backlog_read = now
+        try:
+            with read_only(self._queue or self._engine) as conn, conn.begin():
+                self._backlog = hit_queue.backlog(conn)[0]
+        except Exception as exc:  # noqa: BLE001 - the commit that follows reports it
+            log.warning("could not read the hit queue's backlog: %s", exc)
+        self._metrics.queue_backlog = self._backlog
 
     def _settle(self, jobs: list[Job], error: Exception | None) -> None:
         with self._cond:
@@ -190,7 +240,7 @@ def _resolve(futures: list[asyncio.Future[None]], error: Exception | None) -> No
             future.set_exception(error)
 
 
-def _is_connection_error(exc: Exception) -> bool:
+def is_connection_error(exc: Exception) -> bool:
     from sqlalchemy.exc import DBAPIError
 
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated) or (

@@ -261,6 +261,25 @@ quarantine = sa.Table(
 )
 
 
+# Hits acknowledged but not yet sessionised and stored (WEBLEADS_PROCESSOR=separate):
+# one row per writer batch, the enriched hits encoded by webleads/hit_queue.py.  The
+# processor stores a row's hits and deletes the row in one transaction.
+hit_queue = sa.Table(
+    "hit_queue", metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("enqueued_at", UTCDateTime(), nullable=False),
+    sa.Column("hits", sa.Integer(), nullable=False),
+    sa.Column("payload", sa.LargeBinary(), nullable=False),
+)
+# SQLite keeps the queue in a file of its own (db/hit_queue.py): the id of the last
+# queued row stored is written here, with the hits, so each row is stored once.
+hit_queue_marks = sa.Table(
+    "hit_queue_marks", metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("last_id", sa.BigInteger(), nullable=False),
+)
+
+
 # French enrichment tables live in their own module, on the same MetaData.
 from webleads.db import schema_campaigns as _schema_campaigns  # noqa: E402,F401
 from webleads.db import schema_fr as _schema_fr  # noqa: E402,F401
@@ -270,3 +289,4 @@ from webleads.db import schema_privacy as _schema_privacy  # noqa: E402,F401
 from webleads.db import schema_rollups as _schema_rollups  # noqa: E402,F401
 from webleads.db import schema_scoring as _schema_scoring  # noqa: E402,F401
 from webleads.db import schema_web as _schema_web  # noqa: E402,F401
+

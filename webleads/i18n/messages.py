@@ -13,6 +13,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sites_none": "No site yet: create one with  webleads site add NAME --domain example.com",
         "unknown_site": "No site has the key {key}.",
         "hits_none": "No hit stored yet for this site. Is the tag on the page? Drops: {drops}",
+        "processed": "{n} queued hits stored; the hit queue is empty.",
         "serving": "webleads is listening on http://{host}:{port}/ (tag: /wl.js, collect: "
                    "/api/collect)",
         "demo_done": "Demo: {hits} hits sent for {orgs} organisations over {days} days to "
@@ -93,6 +94,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unknown_site": "Aucun site n'a la clé {key}.",
         "hits_none": "Aucun hit enregistré pour ce site. Le marqueur est-il sur la page ? "
                      "Écartés : {drops}",
+        "processed": "{n} hits de la file enregistrés ; la file des hits est vide.",
         "serving": "webleads écoute sur http://{host}:{port}/ (marqueur : /wl.js, collecte : "
                    "/api/collect)",
         "demo_done": "Démo : {hits} hits envoyés pour {orgs} organisations sur {days} jours "
