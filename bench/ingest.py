@@ -169,6 +169,9 @@ def serve(port: int) -> None:
                 return
         await app(scope, receive, send)
 
+    from webleads import gc_tuning
+
+    gc_tuning.settle()  # as `webleads serve` does once started
     uvicorn.run(bench_app, host="127.0.0.1", port=port, loop="uvloop", http="httptools",
                 access_log=False, proxy_headers=False, log_level="warning", lifespan="on",
                 timeout_graceful_shutdown=5)

@@ -16,9 +16,13 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, serve_in_thread
+from webleads.app import create_app
+from webleads.db.hit_queue import queue_engine
 from webleads.db.schema import contacts, hits, quarantine
-from webleads.sites import create_site
+from webleads.processor import Processor
+from webleads.settings import Settings
+from webleads.sites import SiteBook, create_site
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +62,31 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, f"--user-agent={DESKTOP_UA}"])
         yield b
         b.close()
+
+
+@pytest.fixture(params=["separate", "inline"])
+def live_server(request: pytest.FixtureRequest, settings: Settings,
+                engine: Engine) -> Iterator[LiveServer]:
+    """Both processors: ``separate`` (the default: the hits reach the tables through the
+    hit queue and a processor, here a thread) and ``inline``."""
+    mode = request.param
+    server = serve_in_thread(create_app(settings.model_copy(update={"processor": mode}),
+                                        engine=engine))
+    stop = threading.Event()
+    processor = Processor(engine, SiteBook(engine).get,
+                          queue=queue_engine(engine, sqlite_synchronous="NORMAL"))
+    worker = threading.Thread(target=processor.run, args=(stop,), kwargs={"idle": 0.05},
+                              daemon=True)
+    if mode == "separate":
+        worker.start()
+    try:
+        yield server
+    finally:
+        stop.set()
+        if mode == "separate":
+            worker.join(15)
+        server.stop()
+        processor.dispose()
 
 
 def site_pages(tmp_path: Path, tracker: str, key: str, attrs: str = "") -> Iterator[str]:

@@ -133,6 +133,9 @@ class WebleadsApp:
             if self.background:
                 self._jobs = self._periodic_jobs()
                 self._jobs.start()
+                from webleads import gc_tuning
+
+                gc_tuning.settle()  # a long-running server: see gc_tuning.py
             self._started = True
 
     def stop(self) -> None:

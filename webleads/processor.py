@@ -124,14 +124,16 @@ class Processor:
             total += n
         return total
 
-    def run(self, stop: threading.Event, *, idle: float = 0.05,
+    def run(self, stop: threading.Event, *, idle: float = 0.2,
             parent: int | None = None) -> None:
         """Loop until ``stop`` is set, or until the parent process ``parent`` is gone
         (a server killed without its shutdown must not leave an orphan behind).
 
         After a small batch it waits ``idle`` seconds: hits gather in the queue, and a
-        batch of hundreds costs much less per hit than a batch of a few (statements and
-        the commit are per batch).  The reports lag by about that much more."""
+        big batch costs much less per hit than a small one (statements, reads for the
+        scores and stages, and the commit are per batch: measured on new visitors, 150
+        µs a hit in batches of 100, 60 in batches of 1,000, 53 in batches of 2,000).
+        The reports lag by about that much more."""
         while not stop.is_set():
             if parent is not None and os.getppid() != parent:
                 log.warning("the server process is gone: the processor stops")
@@ -248,7 +250,10 @@ def drain_queue(settings: Settings) -> int:
 
 
 def run_processor(settings: Settings, *, parent: int | None = None) -> None:
+    from webleads import gc_tuning
+
     processor, engine = _build(settings)
+    gc_tuning.settle()
     try:
         run_forever(processor, parent=parent)
     finally:
