@@ -11,13 +11,13 @@ import ipaddress
 import logging
 import math
 import zoneinfo
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from webleads.collect.client_ip import Net, client_ip
+import msgspec
+
+from webleads.collect.client_ip import Net, make_client_ip
 from webleads.collect.limits import LimitReason, RateLimits
 from webleads.collect.optout import opted_out
 from webleads.collect.wire import Rejection, WireHit, decode, hit_time, valid_email
@@ -32,23 +32,33 @@ log = logging.getLogger("webleads.ingest")
 
 # sendBeacon and fetch send strings as text/plain; SDKs send JSON; some clients send none.
 ACCEPTED_TYPES = ("", "text/plain", "application/json")
+# Speed: the Content-Type values browsers and SDKs send, accepted without parsing.
+_USUAL_TYPES = frozenset({
+    b"", b"text/plain", b"text/plain;charset=UTF-8", b"text/plain;charset=utf-8",
+    b"application/json", b"application/json; charset=utf-8", b"application/json;charset=UTF-8",
+    b"application/json; charset=UTF-8", b"application/json;charset=utf-8",
+})
 RETRY_AFTER = "2"
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+# Outcome and Request are frozen msgspec structs rather than frozen dataclasses: made
+# once per request, they cost ~0.05 and ~0.3 µs to build instead of ~0.4 and ~1.2 µs.
+class Outcome(msgspec.Struct, frozen=True):
     status: int
     body: dict[str, Any]
     headers: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Request(msgspec.Struct, frozen=True):
     body: bytes
     headers: dict[bytes, bytes]  # lower-case names
     peer: str | None
     endpoint: str = "collect"
-    received: datetime = field(default_factory=lambda: datetime.now(UTC))
+    received: datetime = msgspec.field(default_factory=_now)
     size: int | None = None  # bytes of the whole body, when more than ``body`` holds
 
 
@@ -63,15 +73,8 @@ class Ingest:
         self._trusted = trusted_proxies
         self._cap = quarantine_max_payload
         self.limits = limits
-        trusted = self._trusted
-
-        # Senders repeat (keep-alive, proxies): the address and origin verdicts are cached.
-        @lru_cache(maxsize=8192)
-        def cached_ip(peer: str | None, xff: bytes | None, fwd: bytes | None) -> str | None:
-            headers = {k: v for k, v in ((b"x-forwarded-for", xff), (b"forwarded", fwd)) if v}
-            return client_ip(peer, headers, trusted)
-
-        self._client_ip = cached_ip
+        # Senders repeat (keep-alive, proxies): the address verdicts are cached.
+        self._client_ip = make_client_ip(trusted_proxies)
 
     async def collect(self, req: Request) -> Outcome:
         if self.limits is not None:
@@ -81,10 +84,12 @@ class Ingest:
             wait = self.limits.ip(ip)
             if wait:
                 return self._limited("rate_limited_ip", wait, "from this address")
-        ctype = req.headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1")
-        if ctype.lower() not in ACCEPTED_TYPES:
-            return await self.reject(req, Rejection(
-                415, "unsupported_media_type", "send JSON as text/plain or application/json"))
+        raw_type = req.headers.get(b"content-type", b"")
+        if raw_type not in _USUAL_TYPES:
+            ctype = raw_type.split(b";")[0].strip().decode("latin-1")
+            if ctype.lower() not in ACCEPTED_TYPES:
+                return await self.reject(req, Rejection(
+                    415, "unsupported_media_type", "send JSON as text/plain or application/json"))
         decoded = decode(req.body)
         if isinstance(decoded, Rejection):
             return await self.reject(req, decoded)
@@ -180,31 +185,30 @@ class Ingest:
         """Validate what a type cannot say and group the hits by sender."""
         headers = req.headers
         ip = self._client_ip(req.peer, headers.get(b"x-forwarded-for"), headers.get(b"forwarded"))
-        ua = req.headers.get(b"user-agent", b"").decode("latin-1")
-        dnt = req.headers.get(b"dnt") == b"1" or req.headers.get(b"sec-gpc") == b"1"
+        ua = headers.get(b"user-agent", b"").decode("latin-1")
+        dnt = (headers.get(b"dnt") == b"1" or headers.get(b"sec-gpc") == b"1") and not trusted
         optout = opted_out(site.key, headers.get(b"cookie"))
+        received = req.received
         groups: dict[tuple[str | None, str, str | None, bool | None],
                      tuple[Client, list[tuple[WireHit, datetime, str | None]]]] = {}
-        is_array = _is_array(req.body)
         for i, w in enumerate(wire):
-            prefix = f"$[{i}]" if is_array else "$"
             hit_ip, hit_ua = ip, ua
             if trusted and w.ip is not None:
                 try:
                     hit_ip = str(ipaddress.ip_address(w.ip))
                 except ValueError:
-                    return Rejection(400, "invalid_field", "not an IP address", f"{prefix}.ip",
-                                     site_key=site.key)
+                    return Rejection(400, "invalid_field", "not an IP address",
+                                     _path(req.body, i, "ip"), site_key=site.key)
             if trusted and w.user_agent is not None:
                 hit_ua = w.user_agent
-            ts = hit_time(w.ts, req.received, trusted=trusted)
+            ts = hit_time(w.ts, received, trusted=trusted)
             if isinstance(ts, Rejection):
-                return Rejection(ts.status, ts.reason, ts.detail, f"{prefix}.ts",
+                return Rejection(ts.status, ts.reason, ts.detail, _path(req.body, i, "ts"),
                                  site_key=site.key)
             key = (hit_ip, hit_ua, w.visitor, w.consent)
             group = groups.get(key)
             if group is None:
-                client = Client(site=site, ip=hit_ip, user_agent=hit_ua, dnt=dnt and not trusted,
+                client = Client(site=site, ip=hit_ip, user_agent=hit_ua, dnt=dnt,
                                 visitor=w.visitor, consent=w.consent, opted_out=optout)
                 group = groups[key] = (client, [])
             email = valid_email(w.email) if w.type in ("identify", "form") else None
@@ -267,6 +271,11 @@ def _text(value: str | None, limit: int) -> str | None:
         return None
     value = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
     return value[:limit]
+
+
+def _path(body: bytes, index: int, name: str) -> str:
+    """The path of a hit's field in the body: ``$[3].ts``, or ``$.ts`` for one hit."""
+    return f"$[{index}].{name}" if _is_array(body) else f"$.{name}"
 
 
 def _is_array(body: bytes) -> bool:

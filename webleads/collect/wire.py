@@ -107,7 +107,8 @@ def decode(body: bytes) -> list[WireHit] | Rejection:
         return Rejection(400, "invalid_json", _clean(str(exc)))
     except RecursionError:  # arrays/objects nested deeper than the decoder goes
         return Rejection(400, "invalid_json", "JSON nested too deeply")
-    hits = value if isinstance(value, list) else [value]
+    is_list = isinstance(value, list)
+    hits = value if is_list else [value]
     if not hits:
         return Rejection(400, "empty_batch", "the array holds no hit")
     if len(hits) > MAX_HITS:
@@ -121,11 +122,13 @@ def decode(body: bytes) -> list[WireHit] | Rejection:
         problem = _check(hit)
         if problem is not None:
             name, detail, is_missing = problem
-            field = f"$[{i}].{name}" if isinstance(value, list) else f"$.{name}"
+            field = f"$[{i}].{name}" if is_list else f"$.{name}"
             reason: RejectReason = "missing_field" if is_missing else "invalid_field"
             return Rejection(400, reason, detail, field, site_key=site)
-    if b"\\u" in body or b"\\U" in body:
-        bad = _unstorable(hits, isinstance(value, list))
+    # Only a \u escape can make NUL or a lone surrogate; bytes.find is several times
+    # cheaper than ``in`` here, and most bodies hold no backslash at all.
+    if body.find(b"\\") >= 0 and (body.find(b"\\u") >= 0 or body.find(b"\\U") >= 0):
+        bad = _unstorable(hits, is_list)
         if bad is not None:
             return Rejection(400, "invalid_field", "NUL characters and lone surrogates "
                              "are not accepted", bad, site_key=site)
@@ -134,7 +137,7 @@ def decode(body: bytes) -> list[WireHit] | Rejection:
 
 def _check(hit: WireHit) -> tuple[str, str, bool] | None:
     """Rules a type alone cannot say: (field, detail, is_missing) or None."""
-    if hit.url and not _URL.match(hit.url):
+    if hit.url and not _is_http_url(hit.url):
         return ("url", "an absolute http(s) URL is expected", False)
     if hit.type == "pageview" and not hit.url:
         return ("url", "a pageview needs the page URL", True)
@@ -148,6 +151,18 @@ def _check(hit: WireHit) -> tuple[str, str, bool] | None:
         if valid_email(hit.email) is None:
             return ("email", "not an e-mail address", False)
     return None
+
+
+def _is_http_url(url: str) -> bool:
+    """``_URL.match(url)``; the usual lower-case schemes are checked without the regex
+    (a quarter of a microsecond per hit): the regex needs one host character only."""
+    if url.startswith("https://"):
+        first = url[8:9]
+    elif url.startswith("http://"):
+        first = url[7:8]
+    else:  # other cases and spellings (HTTP://, the long s that IGNORECASE takes for s)
+        return _URL.match(url) is not None
+    return first != "" and first not in "/?#" and not first.isspace()
 
 
 def valid_email(value: str | None) -> str | None:
@@ -189,6 +204,12 @@ def _clean(message: str) -> str:
     return message.replace("`", "")[:300]
 
 
+# Built once: a timedelta made per hit costs more than the comparisons themselves.
+_QUEUED = timedelta(hours=1)
+_TRUSTED_PAST = timedelta(days=400)
+_TRUSTED_FUTURE = timedelta(minutes=5)
+
+
 def hit_time(ts: int | str | None, received: datetime, *, trusted: bool
              ) -> datetime | Rejection:
     """The time of a hit.
@@ -212,10 +233,10 @@ def hit_time(ts: int | str | None, received: datetime, *, trusted: bool
         except OverflowError:  # year 1 or 9999 with an offset: beyond any range below
             when = datetime.min.replace(tzinfo=UTC)
     if trusted:
-        if not received - timedelta(days=400) <= when <= received + timedelta(minutes=5):
+        if not received - _TRUSTED_PAST <= when <= received + _TRUSTED_FUTURE:
             return Rejection(400, "ts_out_of_range",
                              "ts must lie between 400 days ago and 5 minutes ahead", "ts")
         return when
-    if received - timedelta(hours=1) <= when <= received:
+    if received - _QUEUED <= when <= received:
         return when
     return received

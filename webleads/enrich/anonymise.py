@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import socket
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -21,6 +22,15 @@ from webleads.model import Client
 
 @lru_cache(maxsize=65536)
 def truncate_ip(ip: str) -> str | None:
+    if ":" not in ip:
+        # IPv4 through the C inet_pton/inet_ntop: a tenth of ipaddress's cost on a cache
+        # miss (every new visitor); what inet_pton refuses goes the general way below.
+        try:
+            packed = socket.inet_pton(socket.AF_INET, ip)
+        except (OSError, ValueError):
+            pass
+        else:
+            return socket.inet_ntop(socket.AF_INET, packed[:3] + b"\0")
     try:
         addr = ipaddress.ip_address(ip)
     except ValueError:

@@ -4,11 +4,13 @@ modes (webleads/privacy/modes.py) and the site's exclusions."""
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 from msgspec.structs import replace
 
 from webleads.enrich.anonymise import truncate_ip
 from webleads.model import Client, Drop, Hit
+from webleads.networks.resolver import ip_value
 from webleads.privacy.modes import (
     consent_verdict,
     redact_props,
@@ -57,16 +59,25 @@ def put_privacy(client: Client) -> Client:
 
 def drop_ignored_network(client: Client) -> Client | Drop:
     """The site's own offices (ignored CIDRs) are not visitors."""
-    nets = client.site.ignored_nets
-    if not nets or client.ip is None:
+    site = client.site
+    if not site.ignored_nets or client.ip is None:
         return client
-    try:
-        addr = ipaddress.ip_address(client.ip)
-    except ValueError:
+    parsed = ip_value(client.ip)
+    if parsed is None:
         return client
-    if any(addr in net for net in nets):
-        return Drop("ignored_network")
+    version, value = parsed
+    for v, first, last in _bounds(site.ignored_networks):
+        if v == version and first <= value <= last:
+            return Drop("ignored_network")
     return client
+
+
+@lru_cache(maxsize=1024)
+def _bounds(cidrs: tuple[str, ...]) -> tuple[tuple[int, int, int], ...]:
+    """A site's ignored networks (``Site.ignored_nets`` is made from the same texts) as
+    integer bounds, so that the check made per request needs no ``ipaddress`` object."""
+    nets = (ipaddress.ip_network(cidr, strict=False) for cidr in cidrs)
+    return tuple((n.version, int(n.network_address), int(n.broadcast_address)) for n in nets)
 
 
 def drop_identity(hit: Hit) -> Hit | Drop:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import ipaddress
+import socket
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -93,18 +94,35 @@ class RangesResolver:
         return cls(ranges)
 
     def lookup(self, ip: str) -> Network | None:
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
+        parsed = ip_value(ip)
+        if parsed is None:
             return None
-        value = int(addr)
-        bits = 32 if addr.version == 4 else 128
-        for prefix in self._prefixes[addr.version]:
+        version, value = parsed
+        bits = 32 if version == 4 else 128
+        for prefix in self._prefixes[version]:
             mask = ((1 << prefix) - 1) << (bits - prefix)
-            found = self._table[(addr.version, prefix)].get(value & mask)
+            found = self._table[(version, prefix)].get(value & mask)
             if found is not None:
                 return found
         return None
+
+
+def ip_value(ip: str) -> tuple[int, int] | None:
+    """(version, integer value) of an address, as ``ipaddress.ip_address`` reads it.
+
+    The C ``inet_pton`` first: a tenth of ``ipaddress``'s cost, paid by every address
+    the cache has not seen yet; ``ipaddress`` for the forms only it reads (scope ids).
+    """
+    family, version = (socket.AF_INET6, 6) if ":" in ip else (socket.AF_INET, 4)
+    try:
+        return version, int.from_bytes(socket.inet_pton(family, ip), "big")
+    except (OSError, ValueError):
+        pass
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    return addr.version, int(addr)
 
 
 def _network_from_row(row: dict[str, str]) -> Network:
