@@ -290,6 +290,7 @@ class Result:
     # processor process's CPU per hit stored
     drain_seconds: float = 0.0
     processor_us_per_hit: float = 0.0
+    processor_cores: float = 0.0  # during the load
 
     @property
     def processed_per_s(self) -> float:
@@ -418,7 +419,8 @@ class Bench:
                                               "statuses": Counter(), "errors": Counter(),
                                               "p50": 0.0, "p99": 0.0, "server": 0, "pg": 0,
                                               "wrk": 0.0, "busy": 0, "wall": 0.0,
-                                              "rates": [], "drain": 0.0, "proc": 0}
+                                              "rates": [], "drain": 0.0, "proc": 0,
+                                              "proc_load": 0}
                                           for m in modes}
         ncores = len(os.sched_getaffinity(0)) or 1
         server.drain()
@@ -441,6 +443,7 @@ class Bench:
                     a["drain"] += self.wait_processed()
                     end = self.snapshot(server, pg_pid)
                     a["proc"] += end[5] - before[5]
+                    a["proc_load"] += mid[5] - before[5]
                     after = mid
                 else:
                     after = self.snapshot(server, pg_pid)
@@ -469,6 +472,7 @@ class Bench:
             n = max(a["requests"], 1)
             wall = a["wall"] or 1
             server_cores, pg_cores = a["server"] / wall, a["pg"] / wall
+            proc_cores = a["proc_load"] / wall  # the processor, during the load
             wrk_cores = a["wrk"] * TICK / wall
             result = Result(
                 label=label, mode=mode, requests=a["requests"], seconds=a["seconds"],
@@ -477,7 +481,8 @@ class Bench:
                 server_us_per_req=a["server"] / TICK * 1e6 / n,
                 pg_us_per_req=a["pg"] / TICK * 1e6 / n,
                 server_cores=server_cores, wrk_cores=wrk_cores, pg_cores=pg_cores,
-                other_cores=max(a["busy"] / wall - server_cores - wrk_cores - pg_cores, 0.0),
+                other_cores=max(a["busy"] / wall - server_cores - wrk_cores - pg_cores
+                                - proc_cores, 0.0), processor_cores=proc_cores,
                 hits_per_request=BATCH if mode == "batch" else 1, slices=rounds,
                 slice_rates=[round(r) for r in a["rates"]], drain_seconds=a["drain"],
             )
@@ -537,6 +542,8 @@ class Bench:
                 f" ({r.server_cores:.2f} core)  wrk {r.wrk_cores:.2f}")
         if r.pg_cores:
             line += f"  postgres {r.pg_cores:.2f} ({r.pg_us_per_req:.0f} us/req)"
+        if r.processor_cores:
+            line += f"  processor {r.processor_cores:.2f}"
         line += f"  other {r.other_cores:.2f}"
         print(line, flush=True)
         if r.stored is not None:

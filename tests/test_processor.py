@@ -305,3 +305,41 @@ def test_a_new_queue_file_starts_past_the_mark(
         assert count(engine, hits) == 2 * (round_ + 1)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{engine.url.database}-queue{suffix}").unlink(missing_ok=True)
+
+
+def gauge(server: LiveServer, name: str) -> float:
+    for line in httpx.get(f"{server.url}/metrics").text.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} missing from /metrics")
+
+
+def test_metrics_show_a_stopped_processor_and_its_recovery(
+        separate: LiveServer, engine: Engine, site: NewSite) -> None:
+    for body, headers in traffic(site.site.key)[:3]:
+        assert send(separate, body, headers).status_code == 202
+    time.sleep(1.1)  # the gauges are read at most once a second
+    assert gauge(separate, "webleads_hit_queue_backlog") == 3
+    assert gauge(separate, "webleads_hit_queue_oldest_seconds") >= 1.0
+    assert httpx.get(f"{separate.url}/readyz").json()["hit_queue"] == 3
+    assert processor_for(engine).drain() == 3
+    time.sleep(1.1)
+    # No hit arrives any more: /metrics itself refreshes the gauges.
+    assert gauge(separate, "webleads_hit_queue_backlog") == 0
+    assert gauge(separate, "webleads_hit_queue_oldest_seconds") == 0
+
+
+def test_an_erasure_also_erases_hits_still_in_the_queue(
+        separate: LiveServer, engine: Engine, queue: Engine, site: NewSite) -> None:
+    from webleads.db.schema import contacts
+    from webleads.privacy.subjects import erase_subject
+
+    for body, headers in traffic(site.site.key)[7:]:  # a page view, then identify jane@
+        assert send(separate, body, headers).status_code == 202
+    assert count(engine, hits) == 0 and count(queue, hit_queue) >= 1
+    report = erase_subject(engine, "Jane@acme.fr", by="test")
+    assert report.contacts == 1 and report.hits == 2
+    assert count(queue, hit_queue) == 0
+    # Nothing comes back: the processor finds the queue empty.
+    assert processor_for(engine).drain() == 0
+    assert count(engine, contacts) == 0 and count(engine, hits) == 0

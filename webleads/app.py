@@ -54,6 +54,11 @@ def make_resolver(settings: Settings) -> NetworkResolver:
     return cached(chain[0] if len(chain) == 1 else ChainResolver(chain))
 
 
+# Writer threads for the hit queue on PostgreSQL (one elsewhere: SQLite has one write
+# lock per file, and the inline writer's batches lock the same visitor rows).
+WRITER_THREADS_PG = 2
+
+
 class WebleadsApp:
     """The ASGI application: the hit path on raw ASGI, the rest on FastAPI."""
 
@@ -77,12 +82,14 @@ class WebleadsApp:
             secret_key=settings.secret_key, country_database=settings.country_database,
             disabled=settings.disabled_steps,
         )
+        queue = self._queue_engine()
         self.writer = Writer(self.engine, self.metrics, batch_max=settings.writer_batch_max,
                              delay=_writer_delay(settings),
                              queue_max=settings.writer_queue_max,
                              allow_private_destinations=settings.allow_private_destinations,
-                             queue=self._queue_engine(),
-                             backlog_max=settings.hit_queue_max)
+                             queue=queue, backlog_max=settings.hit_queue_max,
+                             threads=WRITER_THREADS_PG if queue is not None
+                             and queue.dialect.name == "postgresql" else 1)
         from webleads.campaigns.landing import LinkIngest, make_claim
 
         # Ingest, plus the wl_t of tracked e-mail links' landing pages (campaigns/landing.py)
@@ -240,11 +247,14 @@ class WebleadsApp:
                 return JSONResponse({"status": "unavailable", "detail": str(exc)[:200]}, 503)
             if not self._started:
                 return JSONResponse({"status": "starting"}, 503)
+            await asyncio.to_thread(self.writer.read_backlog, 1.0)
             return JSONResponse({"status": "ready", "writer_queue": self.writer.pending,
                                  "hit_queue": self.writer.backlog})
 
         @api.get("/metrics", include_in_schema=False)
         async def metrics() -> PlainTextResponse:
+            # The hit queue's gauges, fresh even when no hit arrives to refresh them.
+            await asyncio.to_thread(self.writer.read_backlog, 1.0)
             return PlainTextResponse(self.metrics.render(),
                                      media_type="text/plain; version=0.0.4")
 

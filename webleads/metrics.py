@@ -25,6 +25,7 @@ class Metrics:
         self.commit_errors = 0
         self.queue_depth = 0
         self.queue_backlog = 0
+        self.queue_oldest_seconds = 0.0
         self._commit_buckets = [0] * len(LATENCY_BUCKETS)
         self._commit_count = 0
         self._commit_sum = 0.0
@@ -75,6 +76,10 @@ class Metrics:
             "(WEBLEADS_PROCESSOR=separate), at the writer's last look.",
             "# TYPE webleads_hit_queue_backlog gauge",
             f"webleads_hit_queue_backlog {self.queue_backlog}",
+            "# HELP webleads_hit_queue_oldest_seconds Age of the oldest row of the hit "
+            "queue at the writer's last look (0: empty).",
+            "# TYPE webleads_hit_queue_oldest_seconds gauge",
+            f"webleads_hit_queue_oldest_seconds {self.queue_oldest_seconds:.3f}",
             "# HELP webleads_commit_seconds Writer transaction latency.",
             "# TYPE webleads_commit_seconds histogram",
         ]

@@ -249,6 +249,25 @@ def drain_queue(settings: Settings) -> int:
         engine.dispose()
 
 
+def store_queued(engine: Engine) -> int:
+    """Store, in this process, what the hit queue holds now; the hits handled.
+
+    An erasure runs it first, so that it also covers hits acknowledged a moment ago and
+    still queued, which the processor would otherwise store right after it.  Safe beside
+    a running processor (each row is taken once: row locks on PostgreSQL, the mark in
+    the write transaction on SQLite).  Alerts it raises for private webhook addresses are
+    kept dead (retry them from the deliveries log) unless private destinations are
+    allowed, which this function does not know."""
+    from webleads.sites import SiteBook
+
+    queue = hit_queue.queue_engine(engine)
+    processor = Processor(engine, SiteBook(engine).get, queue=queue)
+    try:
+        return processor.drain()
+    finally:
+        processor.dispose()
+
+
 def run_processor(settings: Settings, *, parent: int | None = None) -> None:
     from webleads import gc_tuning
 

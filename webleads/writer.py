@@ -26,7 +26,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -66,7 +66,7 @@ class Writer:
     def __init__(self, engine: Engine, metrics: Metrics, *, batch_max: int = 2000,
                  delay: float = 0.002, queue_max: int = 20_000,
                  allow_private_destinations: bool = False, queue: Engine | None = None,
-                 backlog_max: int = 1_000_000) -> None:
+                 backlog_max: int = 1_000_000, threads: int = 1) -> None:
         self._engine = engine
         self._queue = queue  # separate mode: the hit queue's engine
         self._backlog_max = backlog_max
@@ -83,19 +83,27 @@ class Writer:
         self._pending = 0
         self._cond = threading.Condition()
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        # More than one thread only where commits may overlap: the hit queue on
+        # PostgreSQL (its group commit flushes concurrent commits together).  A commit
+        # waits for the disk; meanwhile another thread commits the next batch.
+        self._n_threads = threads
+        self._threads: list[threading.Thread] = []
+        self._counts = threading.Lock()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="webleads-writer", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"webleads-writer-{i}",
+                                          daemon=True) for i in range(self._n_threads)]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Commit what is queued, then stop."""
         with self._cond:
             self._stopping = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(timeout)
+            self._cond.notify_all()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
         if self._queue is not None and self._queue is not self._engine:
             self._queue.dispose()
 
@@ -145,7 +153,7 @@ class Writer:
             if self._delay and not self._stopping:
                 time.sleep(self._delay)  # let concurrent requests join this batch
             if self._queue:
-                self._read_backlog()
+                self.read_backlog()
             jobs = self._take()
             self._commit(jobs)
 
@@ -187,7 +195,8 @@ class Writer:
             payload = codec.encode(batch)
             with self._queue.begin() as conn:
                 hit_queue.enqueue(conn, max(h.received_at for h in batch), len(batch), payload)
-            self._backlog += len(batch)
+            with self._counts:
+                self._backlog += len(batch)
             batch_stored: list[Hit] = []
         else:
             batch_stored = batch
@@ -198,18 +207,24 @@ class Writer:
                 store.add_drops(conn, counts)
                 store.add_quarantine(conn, quarantined)
         self._metrics.observe_commit(time.perf_counter() - started, len(batch))
-        self._metrics.hits_accepted += len(batch)
-        self._metrics.quarantined += len(quarantined)
+        with self._counts:
+            self._metrics.hits_accepted += len(batch)
+            self._metrics.quarantined += len(quarantined)
 
-    def _read_backlog(self, every: float = 0.5) -> None:
-        """Refresh the count of queued hits (the processor drains it from elsewhere)."""
+    def read_backlog(self, every: float = 0.5) -> None:
+        """Refresh the count of queued hits (the processor drains it from elsewhere), at
+        most every ``every`` seconds; nothing to do without a hit queue."""
+        if self._queue is None:
+            return
         now = time.monotonic()
         if now - self._backlog_read < every:
             return
         self._backlog_read = now
         try:
             with read_only(self._queue or self._engine) as conn, conn.begin():
-                self._backlog = hit_queue.backlog(conn)[0]
+                self._backlog, oldest = hit_queue.backlog(conn)
+            self._metrics.queue_oldest_seconds = (
+                max(0.0, (datetime.now(UTC) - oldest).total_seconds()) if oldest else 0.0)
         except Exception as exc:  # noqa: BLE001 - the commit that follows reports it
             log.warning("could not read the hit queue's backlog: %s", exc)
         self._metrics.queue_backlog = self._backlog

@@ -219,9 +219,15 @@ class EraseReport:
 def erase_subject(engine: Engine, email: str, *, workspace_id: int | None = None, by: str,
                   now: datetime | None = None) -> EraseReport:
     """Erase everything held about ``email`` (in one workspace, or all) in one
-    transaction; the organisations' counters and scores are recomputed.  Idempotent."""
+    transaction; the organisations' counters and scores are recomputed.  Idempotent.
+
+    Hits still in the hit queue (acknowledged, not yet stored) are stored first, so
+    that they are erased too."""
+    from webleads.processor import store_queued
+
     now = now or datetime.now(UTC)
     address = normalise(email)
+    store_queued(engine)
     with engine.begin() as conn:
         held = _held(conn, address, workspace_id)
         site_rows = db.site_rows(conn)
