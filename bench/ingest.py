@@ -201,6 +201,21 @@ def proc_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
+def main_thread_ticks(pid: int) -> int:
+    """utime + stime of a process's main thread (the event loop): the rest of
+    ``proc_ticks`` is its other threads (the writer)."""
+    try:
+        return proc_ticks_path(f"/proc/{pid}/task/{pid}/stat")
+    except OSError:
+        return 0
+
+
+def proc_ticks_path(path: str) -> int:
+    with open(path) as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def tree_ticks(root: int) -> int:
     """utime + stime of ``root`` and its direct children (PostgreSQL's backends)."""
     total = 0
@@ -291,6 +306,7 @@ class Result:
     drain_seconds: float = 0.0
     processor_us_per_hit: float = 0.0
     processor_cores: float = 0.0  # during the load
+    main_thread_share: float = 0.0  # of the server's CPU, in its event-loop thread
 
     @property
     def processed_per_s(self) -> float:
@@ -397,7 +413,8 @@ class Bench:
         busy, total = machine_busy()
         worker = self.processor.pid if self.processor is not None else None
         return (proc_ticks(server.proc.pid), tree_ticks(pg_pid) if pg_pid else 0,
-                children_cpu(), busy, total, proc_ticks(worker) if worker else 0)
+                children_cpu(), busy, total, proc_ticks(worker) if worker else 0,
+                main_thread_ticks(server.proc.pid))
 
     def wait_processed(self, timeout: float = 600.0) -> float:
         """Seconds until the hit queue is empty (separate processor; 0 when inline)."""
@@ -420,7 +437,7 @@ class Bench:
                                               "p50": 0.0, "p99": 0.0, "server": 0, "pg": 0,
                                               "wrk": 0.0, "busy": 0, "wall": 0.0,
                                               "rates": [], "drain": 0.0, "proc": 0,
-                                              "proc_load": 0}
+                                              "proc_load": 0, "main": 0}
                                           for m in modes}
         ncores = len(os.sched_getaffinity(0)) or 1
         server.drain()
@@ -458,6 +475,7 @@ class Bench:
                 a["p50"] += data["p50_us"] / 1000 * data["requests"]
                 a["p99"] += data["p99_us"] / 1000 * data["requests"]
                 a["server"] += after[0] - before[0]
+                a["main"] += after[6] - before[6]
                 a["pg"] += after[1] - before[1]
                 a["wrk"] += after[2] - before[2]
                 a["busy"] += after[3] - before[3]
@@ -483,6 +501,7 @@ class Bench:
                 server_cores=server_cores, wrk_cores=wrk_cores, pg_cores=pg_cores,
                 other_cores=max(a["busy"] / wall - server_cores - wrk_cores - pg_cores
                                 - proc_cores, 0.0), processor_cores=proc_cores,
+                main_thread_share=a["main"] / a["server"] if a["server"] else 0.0,
                 hits_per_request=BATCH if mode == "batch" else 1, slices=rounds,
                 slice_rates=[round(r) for r in a["rates"]], drain_seconds=a["drain"],
             )
@@ -544,6 +563,8 @@ class Bench:
             line += f"  postgres {r.pg_cores:.2f} ({r.pg_us_per_req:.0f} us/req)"
         if r.processor_cores:
             line += f"  processor {r.processor_cores:.2f}"
+        if r.mode in ("single", "batch"):
+            line += f"  (server CPU {r.main_thread_share:.0%} in the event loop)"
         line += f"  other {r.other_cores:.2f}"
         print(line, flush=True)
         if r.stored is not None:

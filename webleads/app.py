@@ -268,7 +268,9 @@ class WebleadsApp:
 def _writer_delay(settings: Settings) -> float:
     if settings.writer_delay_ms is not None:
         return settings.writer_delay_ms / 1000
-    return 0.002 if settings.processor == "inline" else 0.0
+    # Separate: 1 ms gathers about half again as many hits per commit as none (47
+    # against 29 at 64 connections), for 10 % less server CPU per request.
+    return 0.002 if settings.processor == "inline" else 0.001
 
 
 def create_app(settings: Settings, **parts: Any) -> WebleadsApp:

@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     writer_delay_ms: float | None = Field(
         None, ge=0, le=1000,
         description="How long the writer waits for more hits before committing a batch, "
-        "in milliseconds (group commit). Unset: 2 with the inline processor, 0 with the "
-        "separate one (its commits are short: batches form while the previous one commits).",
+        "in milliseconds (group commit). Unset: 2 with the inline processor, 1 with the "
+        "separate one, whose commits are short.",
     )
     writer_queue_max: int = Field(
         20_000, ge=1,
