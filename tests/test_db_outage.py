@@ -20,6 +20,7 @@ from webleads.app import create_app
 from webleads.db.engine import create_engine
 from webleads.db.migrate import upgrade
 from webleads.db.schema import hits
+from webleads.processor import store_queued
 from webleads.settings import Settings
 from webleads.sites import create_site
 from webleads.testing.pgcluster import PgCluster
@@ -34,14 +35,15 @@ def _database(cluster: PgCluster, name: str, *, allow: bool) -> None:
                          "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
 
 
-def test_collect_through_a_database_outage(pg_cluster: PgCluster) -> None:
+@pytest.mark.parametrize("processor", ["separate", "inline"])
+def test_collect_through_a_database_outage(pg_cluster: PgCluster, processor: str) -> None:
     name = "t_outage_" + uuid.uuid4().hex[:10]
     url = pg_cluster.create_database(name)
     engine = create_engine(url)
     upgrade(engine)
     site = create_site(engine, "Shop", "example.com").site
-    server = serve_in_thread(create_app(Settings(database_url=url, secret_key="x"),
-                                        engine=engine))
+    server = serve_in_thread(create_app(Settings(database_url=url, secret_key="x",
+                                                 processor=processor), engine=engine))
     acked: list[str] = []
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
@@ -77,6 +79,8 @@ def test_collect_through_a_database_outage(pg_cluster: PgCluster) -> None:
     finally:
         server.stop()
         _database(pg_cluster, name, allow=True)
+    if processor == "separate":  # what was acknowledged waits in the queue: store it
+        assert store_queued(engine) == len(acked)
     with engine.connect() as conn:
         stored = set(conn.execute(sa.select(hits.c.url)).scalars())
     engine.dispose()

@@ -192,9 +192,8 @@ class Writer:
         quarantined = [row for job in jobs for row in job.quarantine]
         started = time.perf_counter()
         if batch and self._queue is not None:
-            payload = codec.encode(batch)
-            with self._queue.begin() as conn:
-                hit_queue.enqueue(conn, max(h.received_at for h in batch), len(batch), payload)
+            hit_queue.enqueue_now(self._queue, max(h.received_at for h in batch), len(batch),
+                                  codec.encode(batch))
             with self._counts:
                 self._backlog += len(batch)
             batch_stored: list[Hit] = []

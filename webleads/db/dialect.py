@@ -169,6 +169,11 @@ def _sqlite_timestamp(value: datetime) -> str:
     return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
+def sqlite_timestamp(value: datetime) -> str:
+    """An aware datetime in the text form SQLite columns of ``UTCDateTime`` hold."""
+    return _sqlite_timestamp(value)
+
+
 def _sqlite_read(value: Any) -> datetime:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 

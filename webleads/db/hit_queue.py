@@ -31,6 +31,40 @@ def enqueue(conn: Connection, enqueued_at: datetime, hits: int, payload: bytes) 
                                            payload=payload))
 
 
+def enqueue_now(queue: Engine, enqueued_at: datetime, hits: int, payload: bytes) -> None:
+    """``enqueue`` in a transaction of its own, at the driver level: the server's
+    writer does it for every batch, and SQLAlchemy's transaction and statement work
+    cost 400 µs a commit against 160 (5 µs a hit at 47 hits a commit)."""
+    raw = queue.raw_connection()
+    try:
+        cur = raw.cursor()
+        if queue.dialect.name == "sqlite":
+            # The connection runs in autocommit (engine.py): open the write
+            # transaction as every other writer does.
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.execute(_INSERT_SQLITE, (dialect.sqlite_timestamp(enqueued_at), hits,
+                                             payload))
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        else:
+            try:
+                cur.execute(_INSERT_PG, (enqueued_at, hits, payload))
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+        cur.close()
+    finally:
+        raw.close()  # back to the pool
+
+
+_INSERT_SQLITE = "INSERT INTO hit_queue (enqueued_at, hits, payload) VALUES (?, ?, ?)"
+_INSERT_PG = "INSERT INTO hit_queue (enqueued_at, hits, payload) VALUES (%s, %s, %s)"
+
+
 def queue_engine(engine: Engine, *, sqlite_synchronous: str = "FULL") -> Engine:
     """Where the hit queue lives.
 
