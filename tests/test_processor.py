@@ -197,8 +197,7 @@ def test_a_row_that_does_not_decode_goes_to_quarantine_and_the_queue_goes_on(
         separate: LiveServer, engine: Engine, queue: Engine, site: NewSite) -> None:
     from datetime import UTC, datetime
 
-    with queue.begin() as conn:
-        queue_sql.enqueue(conn, datetime.now(UTC), 3, b"\xc1 not msgpack")
+    queue_sql.enqueue_now(queue, datetime.now(UTC), 3, b"\xc1 not msgpack")
     for body, headers in traffic(site.site.key)[:2]:
         assert send(separate, body, headers).status_code == 202
     proc = processor_for(engine)
