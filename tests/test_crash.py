@@ -104,11 +104,12 @@ class Servers:
     env: dict[str, str]
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def start(self, port: int) -> subprocess.Popen[bytes]:
+    def start(self, port: int, *options: str) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"server-{len(self.procs)}.log").open("wb")
         try:
             proc = subprocess.Popen(
-                [webleads_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [webleads_command(), "serve", "--host", "127.0.0.1", "--port", str(port),
+                 *options],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                 start_new_session=True)
         finally:
