@@ -342,3 +342,63 @@ def test_an_erasure_also_erases_hits_still_in_the_queue(
     # Nothing comes back: the processor finds the queue empty.
     assert processor_for(engine).drain() == 0
     assert count(engine, contacts) == 0 and count(engine, hits) == 0
+
+
+def test_two_processors_side_by_side_store_each_hit_once(
+        separate: LiveServer, engine: Engine, queue: Engine, site: NewSite) -> None:
+    """Several processors may run at once (PostgreSQL: rows taken with SKIP LOCKED;
+    SQLite: the mark is read in the write transaction).  Four visitors, two of them an
+    organisation's, spread over 48 queue rows; two processors taking 5 hits a step.
+    On PostgreSQL both must have stored some; on SQLite one may well have stored all
+    (the other sleeps in SQLite's busy handler while the first retakes the write lock
+    after each commit: SQLite has one writer, so a second processor brings nothing)."""
+    key = site.site.key
+    expected: dict[str, int] = {}
+    for i in range(48):
+        visitor = f"side-visitor-{i % 4:03d}"
+        ip = "203.0.113.7" if i % 4 < 2 else "198.51.100.9"
+        body = [{"site": key, "type": "pageview", "visitor": visitor,
+                 "url": f"https://example.com/side/{i}/{j}",
+                 "ts": 1_790_000_000_000 + (i * 3 + j) * 1000} for j in range(1 + i % 3)]
+        r = send(separate, body, {"x-forwarded-for": ip, "user-agent": CHROME})
+        assert r.status_code == 202, r.text
+        expected[visitor] = expected.get(visitor, 0) + len(body)
+    assert count(queue, hit_queue) >= 40  # sent one by one: about a row each
+
+    processors = [processor_for(engine, batch_max=5) for _ in range(2)]
+    start = threading.Barrier(2)
+    handled = [0, 0]
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            start.wait(10)
+            handled[n] = processors[n].drain()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for proc in processors:
+        proc.dispose()
+    assert not errors, errors
+    total = sum(expected.values())
+    assert sum(handled) == total, handled  # none twice
+    if engine.dialect.name == "postgresql":
+        assert all(handled), handled  # both worked
+    assert count(engine, hits) == total and count(queue, hit_queue) == 0
+    with engine.connect() as conn:
+        per_visitor = dict(conn.execute(
+            sa.select(hits.c.visitor_key, sa.func.count()).group_by(hits.c.visitor_key)).all())
+        in_sessions = dict(conn.execute(
+            sa.select(sessions.c.visitor_key, sa.func.sum(sessions.c.hits))
+            .group_by(sessions.c.visitor_key)).all())
+        urls = conn.scalars(sa.select(hits.c.url)).all()
+        acme = conn.execute(sa.select(accounts.c.name, accounts.c.pageviews)).all()
+    assert len(set(urls)) == total
+    assert sorted(per_visitor.values()) == sorted(expected.values())
+    assert in_sessions == per_visitor  # session counters add up to the stored hits
+    assert acme == [("Acme Corp", expected["side-visitor-000"] + expected["side-visitor-001"])]
