@@ -402,3 +402,42 @@ def test_two_processors_side_by_side_store_each_hit_once(
     assert sorted(per_visitor.values()) == sorted(expected.values())
     assert in_sessions == per_visitor  # session counters add up to the stored hits
     assert acme == [("Acme Corp", expected["side-visitor-000"] + expected["side-visitor-001"])]
+
+
+def test_webleads_hits_tells_of_hits_still_in_the_queue(
+        separate: LiveServer, engine: Engine, site: NewSite, db_url: str,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user checking the tag while the processor is stopped sees why the list is
+    empty; the JSON output stays JSON (the note goes to standard error)."""
+    from typer.testing import CliRunner
+
+    from webleads.cli import app as cli_app
+
+    monkeypatch.setenv("WEBLEADS_DATABASE_URL", db_url)
+    monkeypatch.setenv("COLUMNS", "300")
+    runner = CliRunner()
+    key = site.site.key
+
+    def hits_cli(*extra: str, lang: str = "en") -> Any:
+        monkeypatch.setenv("WEBLEADS_LANG", lang)
+        return runner.invoke(cli_app, ["hits", "--site", key, *extra], catch_exceptions=False)
+
+    before = hits_cli()
+    assert before.exit_code == 0 and "hit queue" not in before.stderr  # nothing queued
+    for body, headers in traffic(key)[:3]:
+        assert send(separate, body, headers).status_code == 202
+    waiting = hits_cli()
+    assert waiting.exit_code == 0, waiting.output
+    assert "No hit stored yet" in waiting.stdout
+    note = " ".join(waiting.stderr.split())
+    assert "3 acknowledged hits (all sites) wait in the hit queue" in note
+    assert "webleads process" in note
+    as_json = hits_cli("--json")
+    assert json.loads(as_json.stdout) == [] and "3 acknowledged" in as_json.stderr
+    french = " ".join(hits_cli(lang="fr").stderr.split())
+    assert "3 hits acquittés (tous sites) attendent dans la file des hits" in french
+
+    assert processor_for(engine).drain() == 3
+    after = hits_cli()
+    assert after.exit_code == 0 and "hit queue" not in after.stderr
+    assert after.stdout.count("pageview") == 3

@@ -289,6 +289,7 @@ def hits(
     if found is None:
         err.print(t(settings.lang, "unknown_site", key=site))
         raise typer.Exit(1)
+    _say_waiting(settings)
     if as_json:
         print(json.dumps([{k: _plain(v) for k, v in row.items()} for row in rows]))
         return
@@ -309,6 +310,21 @@ def hits(
             row["page_group"] or "",
         )
     out.print(table, width=max(out.width, 160))  # readable when piped (80 columns)
+
+
+def _say_waiting(settings: Settings) -> None:
+    """On standard error (the JSON output stays clean): acknowledged hits that the
+    processor has not stored yet, which this list cannot show."""
+    from webleads.db.hit_queue import waiting
+
+    engine = create_engine(settings.database_url)
+    try:
+        n, oldest = waiting(engine)
+    finally:
+        engine.dispose()
+    if n:
+        age = max(0, round((datetime.now(UTC) - oldest).total_seconds())) if oldest else 0
+        err.print(t(settings.lang, "hits_waiting", n=n, age=age))
 
 
 @app.command()

@@ -7,6 +7,7 @@ or stored, never both and never neither.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import NamedTuple
 
@@ -92,6 +93,30 @@ def queue_engine(engine: Engine, *, sqlite_synchronous: str = "FULL") -> Engine:
     return queue
 
 
+def waiting(engine: Engine) -> tuple[int, datetime | None]:
+    """Hits acknowledged and not stored yet, and when the oldest was queued: what
+    ``webleads hits`` tells a user who sees fewer hits than sent.  Reads only: a missing
+    queue file is an empty queue (it is not created), and on SQLite the rows up to the
+    mark, stored already, are not counted."""
+    from webleads.db.engine import create_engine, read_only
+
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        with read_only(engine) as conn, conn.begin():
+            return backlog(conn)
+    if not os.path.exists(f"{path}-queue"):
+        return 0, None
+    mark = _mark_of(engine)
+    queue = create_engine(f"sqlite:///{path}-queue")
+    try:
+        with read_only(queue) as qc, qc.begin():
+            return backlog(qc, after=mark)
+    except sa.exc.OperationalError:  # a file without the table: nothing was queued
+        return 0, None
+    finally:
+        queue.dispose()
+
+
 def _mark_of(engine: Engine) -> int:
     from webleads.db.engine import read_only
 
@@ -147,10 +172,11 @@ def set_mark(conn: Connection, last_id: int, name: str = SQLITE_MARK) -> None:
         conn.execute(hit_queue_marks.insert().values(name=name, last_id=last_id))
 
 
-def backlog(conn: Connection) -> tuple[int, datetime | None]:
-    """Hits waiting, and when the oldest waiting row was queued."""
+def backlog(conn: Connection, *, after: int = 0) -> tuple[int, datetime | None]:
+    """Hits waiting (in rows with an id above ``after``), and when the oldest waiting
+    row was queued."""
     n, oldest = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(q.hits), 0),
-                                       sa.func.min(q.enqueued_at))).one()
+                                       sa.func.min(q.enqueued_at)).where(q.id > after)).one()
     if oldest is not None and not isinstance(oldest, datetime):
         oldest = dialect.timestamp_reader(conn)(oldest)
     return int(n), oldest

@@ -14,6 +14,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unknown_site": "No site has the key {key}.",
         "hits_none": "No hit stored yet for this site. Is the tag on the page? Drops: {drops}",
         "processed": "{n} queued hits stored; the hit queue is empty.",
+        "hits_waiting": "{n} acknowledged hits (all sites) wait in the hit queue, the oldest "
+                        "for {age} s: they show here once the processor stores them. "
+                        "webleads serve runs it; if the number does not fall, run "
+                        "webleads process.",
         "serving": "webleads is listening on http://{host}:{port}/ (tag: /wl.js, collect: "
                    "/api/collect)",
         "demo_done": "Demo: {hits} hits sent for {orgs} organisations over {days} days to "
@@ -95,6 +99,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "hits_none": "Aucun hit enregistré pour ce site. Le marqueur est-il sur la page ? "
                      "Écartés : {drops}",
         "processed": "{n} hits de la file enregistrés ; la file des hits est vide.",
+        "hits_waiting": "{n} hits acquittés (tous sites) attendent dans la file des hits, "
+                        "le plus ancien depuis {age} s : ils apparaîtront ici une fois "
+                        "enregistrés par le traitement. webleads serve le lance ; si ce "
+                        "nombre ne baisse pas, lancez webleads process.",
         "serving": "webleads écoute sur http://{host}:{port}/ (marqueur : /wl.js, collecte : "
                    "/api/collect)",
         "demo_done": "Démo : {hits} hits envoyés pour {orgs} organisations sur {days} jours "
