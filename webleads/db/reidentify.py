@@ -47,7 +47,7 @@ from webleads.db.engine import read_only
 from webleads.db.schema import Id, accounts, contacts, hits, sessions, sites
 from webleads.identify import account_key
 from webleads.model import Network, NetworkCategory
-from webleads.networks.overrides import OverrideBook
+from webleads.networks.overrides import Override, OverrideBook
 from webleads.networks.resolver import NetworkResolver
 
 PAGE = 5000  # hits per page (and per write transaction)
@@ -69,12 +69,16 @@ class ReidentifyReport:
     accounts_emptied: int  # accounts left with no hits and no sessions
     accounts_recounted: int  # accounts whose counters changed (emptied ones included)
     hits_excluded: int  # hits under an ``office`` override: kept, without an account
+    # Where the changes fell (what a targeted rescore recomputes): every account that
+    # lost or gained hits or sessions, and the sessions of the changed hits.
+    accounts_touched: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    sessions_touched: tuple[int, ...] = field(default=(), repr=False, compare=False)
 
 
 def reidentify(
     engine: Engine, resolver: NetworkResolver, overrides: OverrideBook, *,
     workspace_id: int | None = None, progress: Callable[[int], None] | None = None,
-    batch_size: int = PAGE,
+    batch_size: int = PAGE, only: Override | None = None,
 ) -> ReidentifyReport:
     """Re-identify every stored hit of ``workspace_id`` (every workspace when None).
 
@@ -84,18 +88,19 @@ def reidentify(
     run = _Run(resolver, overrides, workspace_of)
     # The sites known now: a site created meanwhile collects with today's overrides.
     scope = sorted(workspace_of)
+    narrow = _narrowing(only)
     after = 0
     touched: set[int] = set()  # sites whose stored hits changed
     while scope:  # one page a turn, until a page comes back empty
         with read_only(engine) as conn, conn.begin():
-            rows = _page(conn, scope, after, limit=batch_size)
+            rows = _page(conn, scope, after, limit=batch_size, narrow=narrow)
             changed = bool(rows) and bool(run.plan(conn, rows, count=True).changes)
         if not rows:
             break
         last = int(rows[-1].id)
         if changed:
             with engine.begin() as conn:
-                run.apply(conn, _page(conn, scope, after, upto=last))
+                run.apply(conn, _page(conn, scope, after, upto=last, narrow=narrow))
             touched.update(int(r.site_id) for r in rows)
         after = last
         if progress is not None:
@@ -129,8 +134,31 @@ def _sites(conn: Connection, workspace_id: int | None) -> dict[int, int]:
     return {int(s): int(w) for s, w in conn.execute(stmt)}
 
 
+def _narrowing(only: Override | None) -> sa.ColumnElement[bool] | None:
+    """The hits an override of ``only``'s network may change, as a condition.
+
+    With the networks stored on the hits kept (a correction resolves nothing), a hit's
+    identification can only change where the new override applies: the hits of its ASN,
+    or those whose address is in its CIDR.  The condition may take more (an IPv4 CIDR
+    is matched on the text of its leading whole bytes; the exact test is the override's
+    own, on each hit read); None (every hit) for what text cannot narrow: IPv6, or a
+    network shorter than /8."""
+    if only is None:
+        return None
+    h = hits.c
+    if only.asn is not None:
+        return h.asn == only.asn
+    net = ipaddress.ip_network(only.cidr or "", strict=False)
+    if net.version != 4 or net.prefixlen < 8:
+        return None
+    prefix = ".".join(str(net.network_address).split(".")[:net.prefixlen // 8]) + "."
+    return sa.or_(h.ip.startswith(prefix, autoescape=True),
+                  h.ip_anon.startswith(prefix, autoescape=True))
+
+
 def _page(conn: Connection, scope: list[int], after: int, *, limit: int | None = None,
-          upto: int | None = None) -> Sequence[_Row]:
+          upto: int | None = None, narrow: sa.ColumnElement[bool] | None = None
+          ) -> Sequence[_Row]:
     h, s = hits.c, sessions.c
     stmt = (
         sa.select(h.id, h.site_id, h.session_id, h.ts, h.ip, h.ip_anon, h.asn, h.as_org,
@@ -147,6 +175,8 @@ def _page(conn: Connection, scope: list[int], after: int, *, limit: int | None =
     )
     if upto is not None:
         stmt = stmt.where(h.id <= upto)
+    if narrow is not None:
+        stmt = stmt.where(narrow)
     if limit is not None:
         stmt = stmt.limit(limit)
     return conn.execute(stmt).all()
@@ -268,6 +298,8 @@ class _Run:
         self._verdicts: dict[tuple[Any, ...], _Verdict] = {}
         self.seen = self.changed = self.excluded = self.created = 0
         self.sessions: set[int] = set()
+        self.touched_accounts: set[int] = set()
+        self.touched_sessions: set[int] = set()
         self.recounted: set[int] = set()
         self.emptied: dict[int, bool] = {}
 
@@ -275,7 +307,9 @@ class _Run:
         return ReidentifyReport(
             hits_seen=self.seen, hits_changed=self.changed, sessions_changed=len(self.sessions),
             accounts_created=self.created, accounts_emptied=sum(self.emptied.values()),
-            accounts_recounted=len(self.recounted), hits_excluded=self.excluded)
+            accounts_recounted=len(self.recounted), hits_excluded=self.excluded,
+            accounts_touched=tuple(sorted(self.touched_accounts)),
+            sessions_touched=tuple(sorted(self.touched_sessions)))
 
     def _lookup(self, address: str) -> Network | None:
         if address not in self._lookups:
@@ -371,6 +405,8 @@ class _Run:
         moved = [s for s in session_plan if s.changed]
         _update_sessions(conn, moved, ids)
         self.sessions.update(s.id for s in moved)
+        self.touched_accounts.update(ids.values())
+        self.touched_sessions.update(c.session_id for c in plan.changes)
         for account_id, (changed, empty) in _recount(conn, sorted(set(ids.values()))).items():
             if changed:
                 self.recounted.add(account_id)

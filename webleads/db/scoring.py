@@ -291,6 +291,101 @@ def rebuild_sums(conn: Connection, workspace_id: int) -> None:
         .where(lg.contact_id.is_not(None)).group_by(lg.contact_id, lg.workspace_id)))
 
 
+def _in_chunks(column: Any, ids: Sequence[int]) -> Iterator[sa.ColumnElement[bool]]:
+    for start in range(0, len(ids), 500):
+        yield column.in_(ids[start:start + 500])
+
+
+def _subject_conditions(account_ids: Sequence[int], contact_ids: Sequence[int],
+                        c: Any) -> list[sa.ColumnElement[bool]]:
+    """Rows (of hits or of the ledger, columns ``c``) whose cap subject is one of these
+    accounts, or one of these contacts without an account (``engine.subject``)."""
+    return [*_in_chunks(c.account_id, account_ids),
+            *(sa.and_(c.account_id.is_(None), cond)
+              for cond in _in_chunks(c.contact_id, contact_ids))]
+
+
+def lock_accounts(conn: Connection, account_ids: Sequence[int]) -> None:
+    """PostgreSQL: hold these accounts' rows until commit, in the collect store's order
+    (workspace, org_key), so that no batch scores them while their lines are rebuilt
+    (the store's upsert of an account waits for this transaction, and the reverse).
+    SQLite's write transaction already excludes every other writer."""
+    if not dialect.is_postgres(conn) or not account_ids:
+        return
+    a = accounts.c
+    ids = sorted(set(account_ids))
+    conn.execute(sa.select(a.id).where(a.id.in_(ids))
+                 .order_by(a.workspace_id, a.org_key).with_for_update())
+
+
+def clear_subjects(conn: Connection, workspace_id: int, account_ids: Sequence[int],
+                   contact_ids: Sequence[int]) -> set[int]:
+    """Delete the ledger lines of these subjects; the contacts those lines named (their
+    sums change too, whichever account the lines were under)."""
+    lg = score_ledger.c
+    named: set[int] = set()
+    for cond in _subject_conditions(account_ids, contact_ids, lg):
+        where = sa.and_(lg.workspace_id == workspace_id, cond)
+        named.update(int(c) for c in conn.scalars(
+            sa.select(lg.contact_id).where(where, lg.contact_id.is_not(None)).distinct()))
+        conn.execute(sa.delete(score_ledger).where(where))
+    return named
+
+
+def subject_hits(conn: Connection, workspace_id: int, site_ids: Sequence[int],
+                 account_ids: Sequence[int], contact_ids: Sequence[int]) -> list[StoredHit]:
+    """The stored hits of these subjects (what ``stored_hits`` gives a rescore, for them
+    only), with the returning flag of their sessions."""
+    h = hits.c
+    columns = (h.id, h.site_id, h.account_id, h.contact_id, h.session_id, h.visitor_key, h.ts,
+               h.type, h.url, h.page_group, h.name, h.source_class, h.utm_source,
+               h.utm_medium, h.utm_campaign, h.engaged_ms, h.props)
+    rows: dict[int, Any] = {}
+    for cond in _subject_conditions(account_ids, contact_ids, h):
+        for row in conn.execute(sa.select(*columns).where(h.site_id.in_(site_ids), cond)):
+            rows[int(row.id)] = row
+    returning = returning_sessions(conn, {int(r.session_id) for r in rows.values()})
+    out = []
+    for (id_, site, acc, con, ses, vkey, ts, kind, url, group, name, source, u_source,
+         u_medium, u_campaign, engaged, props) in (rows[k] for k in sorted(rows)):
+        href = _href(props) if props is not None and kind in ("click", "download") else None
+        out.append(StoredHit(workspace_id, site, acc, con, ses, id_, vkey, ts, kind, url, group,
+                             name, source, u_source, u_medium, u_campaign, engaged,
+                             int(ses) in returning, href))
+    return out
+
+
+def rebuild_subject_sums(conn: Connection, workspace_id: int, account_ids: Sequence[int],
+                         contact_ids: Sequence[int]) -> None:
+    """``rebuild_sums`` for these accounts (score, interest) and contacts (score) only."""
+    lg = score_ledger.c
+    w, p = sa.func.sum(lg.weight), sa.func.sum(lg.points)
+    base = sa.select().where(lg.workspace_id == workspace_id)
+    for start in range(0, len(account_ids), 500):
+        chunk = list(account_ids[start:start + 500])
+        for table in (account_scores, account_interest):
+            conn.execute(sa.delete(table).where(table.c.workspace_id == workspace_id,
+                                                table.c.account_id.in_(chunk)))
+        conn.execute(sa.insert(account_scores).from_select(
+            ["account_id", "workspace_id", "weight", "points"],
+            base.add_columns(lg.account_id, lg.workspace_id, w, p)
+            .where(lg.account_id.in_(chunk)).group_by(lg.account_id, lg.workspace_id)))
+        conn.execute(sa.insert(account_interest).from_select(
+            ["account_id", "page_group", "workspace_id", "weight", "points"],
+            base.add_columns(lg.account_id, lg.page_group, lg.workspace_id, w, p)
+            .where(lg.account_id.in_(chunk), lg.page_group.is_not(None), lg.page_group != "")
+            .group_by(lg.account_id, lg.page_group, lg.workspace_id)))
+    for start in range(0, len(contact_ids), 500):
+        chunk = list(contact_ids[start:start + 500])
+        conn.execute(sa.delete(contact_scores).where(
+            contact_scores.c.workspace_id == workspace_id,
+            contact_scores.c.contact_id.in_(chunk)))
+        conn.execute(sa.insert(contact_scores).from_select(
+            ["contact_id", "workspace_id", "weight", "points"],
+            base.add_columns(lg.contact_id, lg.workspace_id, w, p)
+            .where(lg.contact_id.in_(chunk)).group_by(lg.contact_id, lg.workspace_id)))
+
+
 # -- stored hits ---------------------------------------------------------------------------
 
 def returning_sessions(conn: Connection, session_ids: Iterable[int]) -> set[int]:

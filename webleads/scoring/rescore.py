@@ -9,12 +9,15 @@ its whole workspace.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from webleads.db import scoring as db
+from webleads.db.schema import hits, sessions
 from webleads.db.sites import workspace_ids
 from webleads.scoring import decay
 from webleads.scoring.engine import Scorer
@@ -71,3 +74,75 @@ def rescore_workspace(conn: Connection, workspace_id: int, *, now: datetime
     db.insert_lines(conn, lines)
     db.rebuild_sums(conn, workspace_id)
     return RescoreReport(workspace_id, count, len(lines))
+
+
+# Above this many accounts and contacts, a targeted rescore reads the hits through
+# longer IN lists than one pass over the workspace costs: rescore it all.
+TARGET_MAX = 2000
+
+
+def rescore_moved(engine: Engine, workspace_id: int, *, accounts: Sequence[int],
+                  sessions_moved: Sequence[int], now: datetime) -> RescoreReport | None:
+    """After hits changed account (a correction re-identified them), rescore only what
+    the move can change: the accounts that lost or gained hits, and the contacts of the
+    sessions moved (a hit that leaves its account scores for its contact).  Caps and
+    sums are per account or contact, so this gives exactly what ``rescore`` gives them,
+    without reading the rest of the workspace.  One transaction.  Falls back to the
+    whole workspace when the move is large, or when the decay epoch must move (that
+    changes every line)."""
+    if not accounts and not sessions_moved:
+        return None
+    with engine.begin() as conn:
+        contacts = _contacts_of(conn, sessions_moved)
+        if len(accounts) + len(contacts) > TARGET_MAX:
+            report = None
+        else:
+            report = rescore_subjects(conn, workspace_id, account_ids=sorted(set(accounts)),
+                                      contact_ids=sorted(contacts), now=now)
+    if report is None:
+        return rescore_workspace_alone(engine, workspace_id, now=now)
+    return report
+
+
+def rescore_workspace_alone(engine: Engine, workspace_id: int, *, now: datetime
+                            ) -> RescoreReport:
+    with engine.begin() as conn:
+        return rescore_workspace(conn, workspace_id, now=now)
+
+
+def _contacts_of(conn: Connection, session_ids: Sequence[int]) -> set[int]:
+    ids = sorted(set(session_ids))
+    found: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update(int(c) for c in conn.scalars(
+            sa.select(sessions.c.contact_id).where(sessions.c.id.in_(chunk),
+                                                   sessions.c.contact_id.is_not(None))))
+        found.update(int(c) for c in conn.scalars(
+            sa.select(hits.c.contact_id).where(hits.c.session_id.in_(chunk),
+                                               hits.c.contact_id.is_not(None)).distinct()))
+    return found
+
+
+def rescore_subjects(conn: Connection, workspace_id: int, *, account_ids: Sequence[int],
+                     contact_ids: Sequence[int], now: datetime) -> RescoreReport | None:
+    """Rescore these accounts and contacts in the open transaction of ``conn``; None
+    (nothing done) when the decay epoch must move first (a whole rescore's work)."""
+    db.lock_accounts(conn, account_ids)
+    state = db.workspace_states(conn, [workspace_id], defaults=default_config(),
+                                now=now)[workspace_id]
+    site_ids = db.workspace_sites(conn, workspace_id)
+    stored = db.subject_hits(conn, workspace_id, site_ids, account_ids, contact_ids)
+    if stored and decay.needs_rebase(max(h.ts for h in stored), state.epoch,
+                                     state.half_life_days):
+        return None
+    named = db.clear_subjects(conn, workspace_id, account_ids, contact_ids)
+    rules = compiled_rules(conn, workspace_id, state.rules_version)
+    scorer = Scorer(rules, state.epoch, state.half_life_days)
+    for hit in stored:
+        scorer.add(hit)
+    lines = list(scorer.added.values())
+    db.insert_lines(conn, lines)
+    named.update(x.contact_id for x in lines if x.contact_id is not None)
+    db.rebuild_subject_sums(conn, workspace_id, account_ids, sorted(named | set(contact_ids)))
+    return RescoreReport(workspace_id, len(stored), len(lines))

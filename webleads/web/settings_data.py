@@ -26,7 +26,7 @@ from webleads.db.reidentify import ReidentifyReport, reidentify
 from webleads.networks.overrides import OVERRIDE_CATEGORIES, ROLES, Override, OverrideBook
 from webleads.networks.sources import status_rows
 from webleads.privacy.audit import record_audit
-from webleads.scoring.rescore import rescore
+from webleads.scoring.rescore import rescore_moved
 from webleads.settings import Settings
 from webleads.web.i18n import Translator
 from webleads.web.page import Ctx, HTTPProblem, pick, workspace_ctx
@@ -76,7 +76,8 @@ def _reidentify(engine: Engine, settings: Settings, workspace_id: int) -> Reiden
     book.refresh(force=True)
     report = reidentify(engine, make_resolver(settings), book, workspace_id=workspace_id)
     if report.hits_changed:
-        rescore(engine, workspace_id=workspace_id, now=datetime.now(UTC))
+        rescore_moved(engine, workspace_id, accounts=report.accounts_touched,
+                      sessions_moved=report.sessions_touched, now=datetime.now(UTC))
     return report
 
 
