@@ -68,7 +68,8 @@ def history(site: Site, seed: int = 7) -> list[list[Hit]]:
         if v % 5 == 0:
             email = f"p{v}@org{rng.randrange(6)}.example"  # an e-mail naming an account
         elif v % 7 == 0:
-            email = f"p{v}@gmail.com"
+            email = f"p{v}@gmail.com"  # free mail, at home: scores for the contact alone
+            net = 6
         visitors.append((f"visitor-{v:03d}", net, email))
     out: list[Hit] = []
     for day in range(35):
@@ -87,7 +88,7 @@ def history(site: Site, seed: int = 7) -> list[list[Hit]]:
                                url=f"https://a.example{rng.choice(PAGES)}",
                                engaged_ms=rng.choice((5_000, 40_000)) if kind == "engagement"
                                else 0, props=props))
-            if email and rng.random() < 0.3:
+            if email and rng.random() < 0.5:
                 out.append(Hit(client=client, type="identify", ts=ts + timedelta(minutes=20),
                                received_at=ts + timedelta(minutes=20),
                                url="https://a.example/contact", email=email))

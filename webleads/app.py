@@ -71,6 +71,7 @@ class WebleadsApp:
         self.background = background
         self._outbox: Any = None
         self._jobs: Any = None
+        self._rescores: Any = None
         self.engine = engine or create_engine(settings.database_url,
                                               sqlite_synchronous=settings.sqlite_synchronous)
         self.metrics = Metrics()
@@ -138,6 +139,11 @@ class WebleadsApp:
                                                 policy=setup.policy)
                 self._outbox.start()
             if self.background:
+                from webleads.scoring.background import RescoreWorker
+
+                self._rescores = RescoreWorker(self.engine)
+                self._rescores.start()
+                self.web.rescores = self._rescores
                 self._jobs = self._periodic_jobs()
                 self._jobs.start()
                 from webleads import gc_tuning
@@ -153,6 +159,10 @@ class WebleadsApp:
             if self._jobs is not None:
                 self._jobs.stop()
                 self._jobs = None
+            if self._rescores is not None:
+                self.web.rescores = None
+                self._rescores.stop()
+                self._rescores = None
             self.writer.stop()
             self._started = False
 

@@ -99,12 +99,17 @@ def reidentify(
             break
         last = int(rows[-1].id)
         if changed:
+            # Read again in the write transaction: the same range, or (narrowed) the
+            # same hits by id rather than a second scan of the table.
+            again = narrow if narrow is None else hits.c.id.in_([int(r.id) for r in rows])
             with engine.begin() as conn:
-                run.apply(conn, _page(conn, scope, after, upto=last, narrow=narrow))
+                run.apply(conn, _page(conn, scope, after, upto=last, narrow=again))
             touched.update(int(r.site_id) for r in rows)
         after = last
         if progress is not None:
             progress(len(rows))
+        if narrow is not None and len(rows) < batch_size:
+            break  # a short page: the scan reached the end (no empty page read to know)
     if touched:
         # The overview's daily rollups counted the old identification: built again
         # when next needed (webleads/db/rollup_store.py).
@@ -167,7 +172,9 @@ def _page(conn: Connection, scope: list[int], after: int, *, limit: int | None =
                   contacts.c.account_id.label("mail_account"))
         .select_from(hits.join(sessions, s.id == h.session_id)
                      .outerjoin(contacts, contacts.c.id == s.contact_id))
-        .where(h.id > after, h.site_id.in_(scope),
+        # ``site_id + 0``: pages are ranges of the primary key; SQLite would otherwise
+        # walk the (site_id, ts) index over the whole site and sort, for every page.
+        .where(h.id > after, (h.site_id + 0).in_(scope),
                # stored in the no-identification form (audience mode, or no consent):
                # never identified afterwards either (webleads/privacy/modes.py)
                ~h.visitor_key.startswith("a-"))

@@ -232,6 +232,10 @@ hits = sa.Table(
     sa.Index(None, "site_id", "ts"),
     sa.Index(None, "session_id"),
     sa.Index(None, "account_id", "ts"),
+    # A contact's hits (a targeted rescore: scoring/rescore.py); identified hits only,
+    # so that the anonymous majority costs the collect path nothing.
+    sa.Index(None, "contact_id", sqlite_where=sa.text("contact_id IS NOT NULL"),
+             postgresql_where=sa.text("contact_id IS NOT NULL")),
 )
 
 # Valid hits that were not stored, counted per site, day (site's time zone) and reason.

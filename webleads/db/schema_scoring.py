@@ -114,3 +114,18 @@ contact_scores = sa.Table(
     sa.Column("weight", sa.BigInteger(), nullable=False),
     sa.Column("points", sa.BigInteger(), nullable=False),
 )
+
+# A rescore of the whole workspace asked for (a rule saved from the dashboard) and done
+# in the background, a slice of accounts at a time (webleads/scoring/background.py).
+# Pending while ``done_at`` is NULL or older than ``requested_at``; ``started_at`` is
+# the runner's heartbeat (a runner gone silent for long is replaced).
+rescore_requests = sa.Table(
+    "rescore_requests", metadata,
+    sa.Column("workspace_id", Id, sa.ForeignKey("workspaces.id"), primary_key=True),
+    sa.Column("requested_at", UTCDateTime(), nullable=False),
+    sa.Column("requested_by", sa.String(320), nullable=False),
+    sa.Column("started_at", UTCDateTime()),
+    sa.Column("done_at", UTCDateTime()),
+    sa.Column("hits", sa.BigInteger()),
+    sa.Column("error", sa.String(1000)),
+)

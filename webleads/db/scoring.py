@@ -7,7 +7,7 @@ Writes run in the caller's transaction.  Sums are updated with atomic SQL
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -300,8 +300,10 @@ def _subject_conditions(account_ids: Sequence[int], contact_ids: Sequence[int],
                         c: Any) -> list[sa.ColumnElement[bool]]:
     """Rows (of hits or of the ledger, columns ``c``) whose cap subject is one of these
     accounts, or one of these contacts without an account (``engine.subject``)."""
+    # ``account_id + 0``: the contact index must find the rows, not (account_id, ...)
+    # walking every row without an account (SQLite picks it without statistics).
     return [*_in_chunks(c.account_id, account_ids),
-            *(sa.and_(c.account_id.is_(None), cond)
+            *(sa.and_((c.account_id + 0).is_(None), cond)
               for cond in _in_chunks(c.contact_id, contact_ids))]
 
 
@@ -332,7 +334,7 @@ def clear_subjects(conn: Connection, workspace_id: int, account_ids: Sequence[in
     return named
 
 
-def subject_hits(conn: Connection, workspace_id: int, site_ids: Sequence[int],
+def subject_hits(conn: Connection, workspace_id: int, site_ids: Collection[int],
                  account_ids: Sequence[int], contact_ids: Sequence[int]) -> list[StoredHit]:
     """The stored hits of these subjects (what ``stored_hits`` gives a rescore, for them
     only), with the returning flag of their sessions."""
@@ -342,8 +344,12 @@ def subject_hits(conn: Connection, workspace_id: int, site_ids: Sequence[int],
                h.utm_medium, h.utm_campaign, h.engaged_ms, h.props)
     rows: dict[int, Any] = {}
     for cond in _subject_conditions(account_ids, contact_ids, h):
-        for row in conn.execute(sa.select(*columns).where(h.site_id.in_(site_ids), cond)):
-            rows[int(row.id)] = row
+        # Accounts and contacts belong to one workspace: the (account_id, ts) and
+        # contact indexes find their hits; a site condition would have SQLite walk
+        # (site_id, ts) over the whole site instead.
+        for row in conn.execute(sa.select(*columns).where(cond)):
+            if row.site_id in site_ids:
+                rows[int(row.id)] = row
     returning = returning_sessions(conn, {int(r.session_id) for r in rows.values()})
     out = []
     for (id_, site, acc, con, ses, vkey, ts, kind, url, group, name, source, u_source,

@@ -52,14 +52,22 @@ def current_setup(conn: Connection, workspace_id: int, *, now: datetime) -> Setu
 
 
 def save(engine: Engine, workspace_id: int, setup: Setup, *, actor: str, action: str,
-         details: Mapping[str, Any], now: datetime) -> RescoreReport | None:
+         details: Mapping[str, Any], now: datetime, later: bool = False
+         ) -> RescoreReport | None:
     """Store ``setup`` (audited as ``action``), then rescore the workspace in its own
-    transaction, as ``webleads rescore`` does."""
+    transaction, as ``webleads rescore`` does; with ``later``, ask for the rescore in
+    the same transaction instead (``scoring.background`` runs it) and return None."""
     with engine.begin() as conn:
         apply_config(conn, workspace_id, setup.config(), now=now)
         actions.set_thresholds(conn, workspace_id, engaged=setup.stages.engaged,
                                mql=setup.stages.mql, now=now)
         record_audit(conn, workspace_id=workspace_id, actor=actor, action=action,
                      target=f"workspace:{workspace_id}", details=details, now=now)
+        if later:
+            from webleads.scoring import background
+
+            background.request(conn, workspace_id, by=actor, now=now)
+    if later:
+        return None
     reports = rescore(engine, workspace_id=workspace_id, now=now)
     return reports[0] if reports else None

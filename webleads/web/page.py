@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from fastapi import Request
@@ -26,6 +26,9 @@ from webleads.settings import Settings
 from webleads.users import Membership, Role, User, Users
 from webleads.web.i18n import Translator, negotiate
 from webleads.web.security import CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE, Signer, new_csrf
+
+if TYPE_CHECKING:
+    from webleads.scoring.background import RescoreWorker
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -61,6 +64,9 @@ class Web:
         self.settings = settings
         self.users = users or Users(engine)
         self.signer = Signer(settings.secret_key)
+        # The background rescores' worker (webleads serve); None: rescores run in the
+        # request that asks for them.
+        self.rescores: RescoreWorker | None = None
         self.versions = _static_versions()
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from webleads.db import scoring as scoring_db
+from webleads.scoring import background
 from webleads.scoring import preview as previewing
 from webleads.scoring.fit import HEADCOUNT_BANDS, FitRule
 from webleads.scoring.rules import Rule
@@ -70,13 +71,27 @@ async def preview(ctx: Ctx, current: Setup, candidate: Setup) -> previewing.Prev
 
 async def save_and_rescore(ctx: Ctx, candidate: Setup, action: str,
                            details: dict[str, Any]) -> Response:
+    """Save, then rescore: in the background under ``webleads serve`` (its worker
+    thread; the page answers at once), else in the request (embedded use)."""
+    worker = ctx.web.rescores
     report = await run_in_threadpool(
         lambda: save(ctx.engine, ctx.workspace_id, candidate, actor=ctx.user.email,
-                     action=action, details=details, now=datetime.now(UTC)))
+                     action=action, details=details, now=datetime.now(UTC),
+                     later=worker is not None))
+    if worker is not None:
+        worker.wake()
+        return ctx.redirect("/settings/scoring", flash=str(ctx.t(
+            "Saved. The scores are being computed again from past visits, in the "
+            "background: accounts show their new scores within a minute or so.")))
     hits = report.hits if report else 0
     return ctx.redirect("/settings/scoring", flash=str(ctx.t(
         "Saved. The scores were computed again from %(hits)s past hits.",
         hits=ctx.t.number(hits))))
+
+
+def _rescore_status(engine: Engine, workspace_id: int) -> background.RescoreStatus | None:
+    with engine.connect() as conn:
+        return background.status(conn, workspace_id, now=datetime.now(UTC))
 
 
 def _missing(ctx: Ctx) -> HTTPProblem:
@@ -152,7 +167,9 @@ async def scoring_page(ctx: CtxDep) -> Response:
     editor(ctx)
     setup = await load(ctx)
     return ctx.render("settings_rules/scoring.html", setup=setup,
-                      values=threshold_values(setup), errors={}, preview=None)
+                      values=threshold_values(setup), errors={}, preview=None,
+                      rescoring=await run_in_threadpool(_rescore_status, ctx.engine,
+                                                        ctx.workspace_id))
 
 
 @router.post("/w/{ws}/settings/scoring/thresholds")
