@@ -51,4 +51,5 @@ audit_log = sa.Table(
     sa.Column("target", sa.String(300), nullable=False),
     sa.Column("details", sa.JSON(), nullable=False),
     sa.Index(None, "at"),
+    sa.Index(None, "workspace_id", "target", "at"),  # an account page's history
 )

@@ -1,6 +1,7 @@
 """rescore_requests: whole-workspace rescores asked for from the dashboard, run in the
 background a slice of accounts at a time; ix_hits_contact_id: a contact's hits, for
-targeted rescores (identified hits only)
+targeted rescores (identified hits only); ix_audit_log_workspace_id_target_at: the
+audit entries of one account (its page's history) without walking the whole log
 
 Revision ID: 0017
 Revises: 0016
@@ -35,8 +36,11 @@ def upgrade() -> None:
     op.create_index("ix_hits_contact_id", "hits", ["contact_id"],
                     sqlite_where=sa.text("contact_id IS NOT NULL"),
                     postgresql_where=sa.text("contact_id IS NOT NULL"))
+    op.create_index("ix_audit_log_workspace_id_target_at", "audit_log",
+                    ["workspace_id", "target", "at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_log_workspace_id_target_at", table_name="audit_log")
     op.drop_index("ix_hits_contact_id", table_name="hits")
     op.drop_table("rescore_requests")
