@@ -18,18 +18,18 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import free_port
-from tests.test_crash import (
+from tests.test_crash import (  # servers: the fixture, with this module's env
     CHROME,
     Servers,
     add_site,
     processors_of,
+    servers,  # noqa: F401, F811
     stored_tokens,
     wait_gone,
     wait_ready,
@@ -48,14 +48,6 @@ def env(db_url: str) -> dict[str, str]:
             "WEBLEADS_LOG_LEVEL": "warning", "WEBLEADS_LANG": "en",
             "WEBLEADS_PROCESSOR": "separate"}
 
-
-@pytest.fixture
-def servers(tmp_path: Path, env: dict[str, str]) -> Iterator[Servers]:
-    made = Servers(tmp_path, env)
-    try:
-        yield made
-    finally:
-        made.kill_all()
 
 
 def children(pid: int) -> list[int]:
@@ -110,7 +102,8 @@ def wait_stored(db_url: str, key: str, expected: set[str], timeout: float = 30
         time.sleep(0.2)
 
 
-def test_two_workers_share_one_processor(servers: Servers, env: dict[str, str],
+def test_two_workers_share_one_processor(servers: Servers,  # noqa: F811 - the fixture
+                                         env: dict[str, str],
                                          db_url: str) -> None:
     key = add_site(env)
     port = free_port()

@@ -274,21 +274,34 @@ def rebuild_sums(conn: Connection, workspace_id: int) -> None:
     for table in (account_scores, account_interest, contact_scores):
         conn.execute(sa.delete(table).where(table.c.workspace_id == workspace_id))
     lg = score_ledger.c
+    _sums_from_ledger(conn, workspace_id, accounts=lg.account_id.is_not(None),
+                      contacts=lg.contact_id.is_not(None))
+
+
+def _sums_from_ledger(conn: Connection, workspace_id: int, *,
+                      accounts: sa.ColumnElement[bool] | None,
+                      contacts: sa.ColumnElement[bool] | None) -> None:
+    """Insert the sums of the ledger lines of the workspace that ``accounts`` selects
+    (account score and interest) and that ``contacts`` selects (contact score); their
+    former rows must be gone."""
+    lg = score_ledger.c
     w, p = sa.func.sum(lg.weight), sa.func.sum(lg.points)
     base = sa.select().where(lg.workspace_id == workspace_id)
-    conn.execute(sa.insert(account_scores).from_select(
-        ["account_id", "workspace_id", "weight", "points"],
-        base.add_columns(lg.account_id, lg.workspace_id, w, p)
-        .where(lg.account_id.is_not(None)).group_by(lg.account_id, lg.workspace_id)))
-    conn.execute(sa.insert(account_interest).from_select(
-        ["account_id", "page_group", "workspace_id", "weight", "points"],
-        base.add_columns(lg.account_id, lg.page_group, lg.workspace_id, w, p)
-        .where(lg.account_id.is_not(None), lg.page_group.is_not(None), lg.page_group != "")
-        .group_by(lg.account_id, lg.page_group, lg.workspace_id)))
-    conn.execute(sa.insert(contact_scores).from_select(
-        ["contact_id", "workspace_id", "weight", "points"],
-        base.add_columns(lg.contact_id, lg.workspace_id, w, p)
-        .where(lg.contact_id.is_not(None)).group_by(lg.contact_id, lg.workspace_id)))
+    if accounts is not None:
+        conn.execute(sa.insert(account_scores).from_select(
+            ["account_id", "workspace_id", "weight", "points"],
+            base.add_columns(lg.account_id, lg.workspace_id, w, p)
+            .where(accounts).group_by(lg.account_id, lg.workspace_id)))
+        conn.execute(sa.insert(account_interest).from_select(
+            ["account_id", "page_group", "workspace_id", "weight", "points"],
+            base.add_columns(lg.account_id, lg.page_group, lg.workspace_id, w, p)
+            .where(accounts, lg.page_group.is_not(None), lg.page_group != "")
+            .group_by(lg.account_id, lg.page_group, lg.workspace_id)))
+    if contacts is not None:
+        conn.execute(sa.insert(contact_scores).from_select(
+            ["contact_id", "workspace_id", "weight", "points"],
+            base.add_columns(lg.contact_id, lg.workspace_id, w, p)
+            .where(contacts).group_by(lg.contact_id, lg.workspace_id)))
 
 
 def _in_chunks(column: Any, ids: Sequence[int]) -> Iterator[sa.ColumnElement[bool]]:
@@ -365,31 +378,20 @@ def rebuild_subject_sums(conn: Connection, workspace_id: int, account_ids: Seque
                          contact_ids: Sequence[int]) -> None:
     """``rebuild_sums`` for these accounts (score, interest) and contacts (score) only."""
     lg = score_ledger.c
-    w, p = sa.func.sum(lg.weight), sa.func.sum(lg.points)
-    base = sa.select().where(lg.workspace_id == workspace_id)
     for start in range(0, len(account_ids), 500):
         chunk = list(account_ids[start:start + 500])
         for table in (account_scores, account_interest):
             conn.execute(sa.delete(table).where(table.c.workspace_id == workspace_id,
                                                 table.c.account_id.in_(chunk)))
-        conn.execute(sa.insert(account_scores).from_select(
-            ["account_id", "workspace_id", "weight", "points"],
-            base.add_columns(lg.account_id, lg.workspace_id, w, p)
-            .where(lg.account_id.in_(chunk)).group_by(lg.account_id, lg.workspace_id)))
-        conn.execute(sa.insert(account_interest).from_select(
-            ["account_id", "page_group", "workspace_id", "weight", "points"],
-            base.add_columns(lg.account_id, lg.page_group, lg.workspace_id, w, p)
-            .where(lg.account_id.in_(chunk), lg.page_group.is_not(None), lg.page_group != "")
-            .group_by(lg.account_id, lg.page_group, lg.workspace_id)))
+        _sums_from_ledger(conn, workspace_id, accounts=lg.account_id.in_(chunk),
+                          contacts=None)
     for start in range(0, len(contact_ids), 500):
         chunk = list(contact_ids[start:start + 500])
         conn.execute(sa.delete(contact_scores).where(
             contact_scores.c.workspace_id == workspace_id,
             contact_scores.c.contact_id.in_(chunk)))
-        conn.execute(sa.insert(contact_scores).from_select(
-            ["contact_id", "workspace_id", "weight", "points"],
-            base.add_columns(lg.contact_id, lg.workspace_id, w, p)
-            .where(lg.contact_id.in_(chunk)).group_by(lg.contact_id, lg.workspace_id)))
+        _sums_from_ledger(conn, workspace_id, accounts=None,
+                          contacts=lg.contact_id.in_(chunk))
 
 
 # -- stored hits ---------------------------------------------------------------------------
