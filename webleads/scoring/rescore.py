@@ -100,14 +100,8 @@ def rescore_moved(engine: Engine, workspace_id: int, *, accounts: Sequence[int],
             report = rescore_subjects(conn, workspace_id, account_ids=sorted(set(accounts)),
                                       contact_ids=sorted(contacts), now=now)
     if report is None:
-        return rescore_workspace_alone(engine, workspace_id, now=now)
+        return rescore(engine, workspace_id=workspace_id, now=now)[0]
     return report
-
-
-def rescore_workspace_alone(engine: Engine, workspace_id: int, *, now: datetime
-                            ) -> RescoreReport:
-    with engine.begin() as conn:
-        return rescore_workspace(conn, workspace_id, now=now)
 
 
 def _contacts_of(conn: Connection, session_ids: Sequence[int]) -> set[int]:
