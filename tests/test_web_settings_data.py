@@ -93,7 +93,7 @@ def test_overrides_add_list_remove_and_stored_hits_follow(app: WebleadsApp) -> N
             "target": "127.0.0.0/8", "role": "customer", "organisation": "Loopback Industries",
             "domain": "loopback.example", "note": "our best customer"})
         assert added.status_code == 303, words(added.text)[:300]
-        assert "1 of 1 stored hits re-identified" in html.unescape(
+        assert "1 of the 1 stored hits of this network re-identified" in html.unescape(
             added.headers["location"].replace("%20", " "))
         with app.engine.connect() as conn:
             assert conn.execute(sa.select(hits.c.org_name)).scalar() == "Loopback Industries"

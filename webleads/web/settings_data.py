@@ -4,7 +4,8 @@ attributions), the workspace's network overrides, and the audit log.
 Roles: everyone sees the data sources (their attributions are owed to every reader of
 the product); admins and marketers add and remove overrides (sales reps see them);
 only admins read the audit log.  Adding or removing an override re-identifies the
-workspace's stored hits, as ``webleads networks override add|remove`` does.
+stored hits of its network with today's network data and rescores the accounts they
+leave or join (``webleads networks reidentify`` refreshes every hit).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def save_override(engine: Engine, settings: Settings, override: Override, *, by:
                      details={"role": override.role, "organisation": override.organisation,
                               "domain": override.domain, "category": override.category},
                      now=now)
-    return new_id, _reidentify(engine, settings, override.workspace_id)
+    return new_id, _reidentify(engine, settings, override.workspace_id, override)
 
 
 def remove_override(engine: Engine, settings: Settings, workspace_id: int, override_id: int,
@@ -64,17 +65,21 @@ def remove_override(engine: Engine, settings: Settings, workspace_id: int, overr
             return None
         record_audit(conn, workspace_id=workspace_id, actor=by, action="override.remove",
                      target=f"network:{found.target}", details={"role": found.role}, now=now)
-    return _reidentify(engine, settings, workspace_id)
+    return _reidentify(engine, settings, workspace_id, found)
 
 
-def _reidentify(engine: Engine, settings: Settings, workspace_id: int) -> ReidentifyReport:
-    """Stored hits identified again with the workspace's overrides, and the workspace
-    rescored when hits moved (the points follow the hits)."""
+def _reidentify(engine: Engine, settings: Settings, workspace_id: int,
+                override: Override) -> ReidentifyReport:
+    """The stored hits of ``override``'s network identified again (today's network data
+    and the workspace's overrides), and the accounts and contacts they left or joined
+    rescored (the points follow the hits).  Other hits keep their identification:
+    ``webleads networks reidentify`` refreshes them all with new network data."""
     from webleads.app import make_resolver
 
     book = OverrideBook(engine)
     book.refresh(force=True)
-    report = reidentify(engine, make_resolver(settings), book, workspace_id=workspace_id)
+    report = reidentify(engine, make_resolver(settings), book, workspace_id=workspace_id,
+                        only=override)
     if report.hits_changed:
         rescore_moved(engine, workspace_id, accounts=report.accounts_touched,
                       sessions_moved=report.sessions_touched, now=datetime.now(UTC))
@@ -199,7 +204,8 @@ async def add_override(request: Request, ctx: Annotated[Ctx, Depends(workspace_c
     _, report = await asyncio.to_thread(save_override, ctx.engine, ctx.web.settings, override,
                                         by=ctx.user.email[:200], now=datetime.now(UTC))
     return ctx.redirect("/settings/data", flash=ctx.t(
-        "Override of %(target)s saved; %(changed)s of %(seen)s stored hits re-identified.",
+        "Override of %(target)s saved; %(changed)s of the %(seen)s stored hits of this "
+        "network re-identified.",
         target=override.target, changed=report.hits_changed,
         seen=report.hits_seen).unescape())
 
@@ -219,7 +225,8 @@ async def delete_override(ctx: Annotated[Ctx, Depends(workspace_ctx)],
     if report is None:
         raise HTTPProblem(404, str(ctx.t("This override does not exist in this workspace.")))
     return ctx.redirect("/settings/data", flash=ctx.t(
-        "Override removed; %(changed)s of %(seen)s stored hits re-identified.",
+        "Override removed; %(changed)s of the %(seen)s stored hits of its network "
+        "re-identified.",
         changed=report.hits_changed, seen=report.hits_seen).unescape())
 
 
