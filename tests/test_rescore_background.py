@@ -193,3 +193,41 @@ def test_saving_a_rule_under_serve_answers_at_once_and_says_so(
         assert [r.workspace_id for r in background.run_pending(engine)] == [ws]
         assert "data-rescore" not in b.get(f"/w/{ws}/settings/scoring").text
     assert score_of(engine, "Org 0") != org0
+
+
+def test_a_change_saved_during_a_run_gets_a_pass_of_its_own(
+        engine: Engine, site: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    ws = site.site.workspace_id
+    with engine.begin() as conn:
+        background.request(conn, ws, by="a@example.com", now=AT)
+    real = background.rescore_in_slices
+    runs: list[int] = []
+
+    def with_a_save_meanwhile(engine_: Engine, workspace_id: int, **kw: Any) -> Any:
+        runs.append(workspace_id)
+        if len(runs) == 1:
+            with engine_.begin() as conn:
+                background.request(conn, workspace_id, by="b@example.com",
+                                   now=AT + timedelta(seconds=3))
+        return real(engine_, workspace_id, **kw)
+
+    monkeypatch.setattr(background, "rescore_in_slices", with_a_save_meanwhile)
+    later = AT + timedelta(seconds=10)
+    assert len(background.run_pending(engine, clock=lambda: later)) == 1
+    status = pending(engine, ws)
+    assert status is not None and status.requested_by == "b@example.com"
+    assert len(background.run_pending(engine, clock=lambda: later)) == 1  # at once
+    assert runs == [ws, ws] and pending(engine, ws) is None
+
+
+def test_a_whole_rescore_also_answers_the_requests_made_before_it(engine: Engine,
+                                                                  site: Any) -> None:
+    """``webleads rescore`` (or any whole rescore) leaves nothing for the worker."""
+    from webleads.scoring.rescore import rescore
+
+    ws = site.site.workspace_id
+    with engine.begin() as conn:
+        background.request(conn, ws, by="a@example.com", now=AT)
+    rescore(engine, workspace_id=ws, now=AT + timedelta(seconds=1))
+    assert pending(engine, ws) is None
+    assert background.run_pending(engine) == []

@@ -24,6 +24,7 @@ from webleads.db.schema_scoring import (
     account_scores,
     contact_scores,
     fit_rules,
+    rescore_requests,
     score_ledger,
     scoring_rules,
     scoring_settings,
@@ -392,6 +393,22 @@ def rebuild_subject_sums(conn: Connection, workspace_id: int, account_ids: Seque
             contact_scores.c.contact_id.in_(chunk)))
         _sums_from_ledger(conn, workspace_id, accounts=None,
                           contacts=lg.contact_id.in_(chunk))
+
+
+def rescore_asked_at(conn: Connection, workspace_id: int) -> datetime | None:
+    """When a rescore of the workspace was last asked for (``rescore_requests``)."""
+    found: datetime | None = conn.scalar(
+        sa.select(rescore_requests.c.requested_at)
+        .where(rescore_requests.c.workspace_id == workspace_id))
+    return found
+
+
+def rescore_done(conn: Connection, workspace_id: int, asked: datetime, hits: int) -> None:
+    """The rescore asked for at ``asked`` is done (a later request stays pending)."""
+    r = rescore_requests.c
+    conn.execute(sa.update(rescore_requests).where(r.workspace_id == workspace_id,
+                                                   r.requested_at == asked)
+                 .values(done_at=asked, started_at=None, hits=hits, error=None))
 
 
 # -- stored hits ---------------------------------------------------------------------------

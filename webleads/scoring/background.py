@@ -103,8 +103,10 @@ def run_pending(engine: Engine, *, clock: Callable[[], datetime] = lambda: datet
                              .values(started_at=clock(), error=str(exc)[:1000]))
             continue
         with engine.begin() as conn:
+            db.rescore_done(conn, workspace_id, asked, report.hits)
+            # Released: a change saved during the run is claimable at the next pass.
             conn.execute(sa.update(rescore_requests).where(r.workspace_id == workspace_id)
-                         .values(done_at=asked, started_at=None, hits=report.hits, error=None))
+                         .values(started_at=None))
         log.info("workspace %s rescored: %d hits, %d lines", workspace_id, report.hits,
                  report.lines)
         reports.append(report)

@@ -46,7 +46,12 @@ def rescore(engine: Engine, *, workspace_id: int | None = None, site_id: int | N
     reports = []
     for ws_id in targets:
         with engine.begin() as conn:
-            reports.append(rescore_workspace(conn, ws_id, now=now))
+            # A rescore asked for from the dashboard before this one began is done too.
+            asked = db.rescore_asked_at(conn, ws_id)
+            report = rescore_workspace(conn, ws_id, now=now)
+            if asked is not None:
+                db.rescore_done(conn, ws_id, asked, report.hits)
+            reports.append(report)
     return reports
 
 
