@@ -5,7 +5,8 @@ What a user with more cores than one runs: the real CLI starts the server, whose
 uvicorn supervisor spawns two worker processes; ``serve`` itself starts one processor
 child (WEBLEADS_PROCESSOR=separate, the default).  Concurrent clients post hits
 carrying unique tokens over many connections, so both workers answer; every
-acknowledged token must be stored once, by the single processor.  A site created
+acknowledged token must be stored once, by the single processor, and /metrics must
+add up both workers' counters whichever answers.  A site created
 while the server runs must be accepted at once by every worker.  SIGTERM must stop
 the supervisor, both workers and the processor, with exit status 0.
 """
@@ -85,11 +86,17 @@ def post(base: str, key: str, tokens: list[str], visitor: str) -> httpx.Response
                       headers={"content-type": "text/plain", "user-agent": CHROME})
 
 
-def accepted_by_one_worker(base: str) -> int:
-    """``webleads_hits_accepted_total`` of whichever worker takes a new connection."""
+def metric_values(base: str) -> dict[str, float]:
+    """The unlabelled series of /metrics, from whichever worker takes a new connection."""
     text = httpx.get(f"{base}/metrics", timeout=10).text
-    line = next(ln for ln in text.splitlines() if ln.startswith("webleads_hits_accepted_total "))
-    return int(float(line.split()[1]))
+    return {name: float(value) for name, _, value in
+            (line.partition(" ") for line in text.splitlines())
+            if name.startswith("webleads_") and "{" not in name}
+
+
+def environ(pid: int) -> dict[str, str]:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode().partition("=")[::2] for item in raw if b"=" in item)
 
 
 def wait_stored(db_url: str, key: str, expected: set[str], timeout: float = 30
@@ -140,9 +147,19 @@ def test_two_workers_share_one_processor(servers: Servers,  # noqa: F811 - the f
     for thread in threads:
         thread.join(60)
     assert answers == {202: THREADS * REQUESTS}
-    # Each worker counts what it accepted (/metrics is per process): both did work.
-    seen = {accepted_by_one_worker(base) for _ in range(40)}
-    assert len(seen) == 2 and 0 not in seen and sum(seen) == len(acked), seen
+    # Both workers did work, and /metrics adds them up whichever answers: each one
+    # publishes its counters to the directory serve made (every second).
+    shared = Path(environ(workers[0])["WEBLEADS_METRICS_DIR"])
+    assert environ(workers[1])["WEBLEADS_METRICS_DIR"] == str(shared)
+    time.sleep(1.2)
+    per_worker = {int(f.stem): json.loads(f.read_text())["hits_accepted"]
+                  for f in shared.glob("*.json")}
+    assert sorted(per_worker) == sorted(workers), per_worker
+    assert 0 not in per_worker.values() and sum(per_worker.values()) == len(acked)
+    for _ in range(10):  # new connections: either worker answers
+        figures = metric_values(base)
+        assert figures["webleads_hits_accepted_total"] == len(acked), figures
+        assert figures["webleads_server_processes"] == 2
     stored = wait_stored(db_url, key, acked)
     assert set(stored) == acked
     assert len(stored) == len(acked), "a hit was stored twice"
@@ -160,3 +177,4 @@ def test_two_workers_share_one_processor(servers: Servers,  # noqa: F811 - the f
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(30) == 0, servers.log()
     assert wait_gone([*workers, *processors]) == [], servers.log()
+    assert not shared.exists()  # the counters' directory goes with the server

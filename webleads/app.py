@@ -21,7 +21,7 @@ from webleads.db.engine import create_engine
 from webleads.db.salts import SaltBook
 from webleads.enrich.pipeline import build_pipeline
 from webleads.ingest import Ingest
-from webleads.metrics import Metrics
+from webleads.metrics import Metrics, SharedMetrics
 from webleads.networks.identifier import Identifier
 from webleads.networks.overrides import OverrideBook
 from webleads.networks.resolver import (
@@ -75,6 +75,9 @@ class WebleadsApp:
         self.engine = engine or create_engine(settings.database_url,
                                               sqlite_synchronous=settings.sqlite_synchronous)
         self.metrics = Metrics()
+        # serve --workers N: /metrics adds up the counters of every server process.
+        self.shared_metrics = (SharedMetrics(settings.metrics_dir, self.metrics)
+                               if settings.metrics_dir else None)
         self.sites = SiteBook(self.engine)
         self.overrides = OverrideBook(self.engine)
         self.pipeline = build_pipeline(
@@ -138,6 +141,8 @@ class WebleadsApp:
                 self._outbox = BackgroundWorker(self.engine, senders=setup.senders(),
                                                 policy=setup.policy)
                 self._outbox.start()
+            if self.background and self.shared_metrics is not None:
+                self.shared_metrics.start()
             if self.background:
                 from webleads.scoring.background import RescoreWorker
 
@@ -164,6 +169,8 @@ class WebleadsApp:
                 self._rescores.stop()
                 self._rescores = None
             self.writer.stop()
+            if self.background and self.shared_metrics is not None:
+                self.shared_metrics.stop()  # its last counts stay in the totals
             self._started = False
 
     def _periodic_jobs(self) -> Any:
@@ -265,8 +272,9 @@ class WebleadsApp:
         async def metrics() -> PlainTextResponse:
             # The hit queue's gauges, fresh even when no hit arrives to refresh them.
             await asyncio.to_thread(self.writer.read_backlog, 1.0)
-            return PlainTextResponse(self.metrics.render(),
-                                     media_type="text/plain; version=0.0.4")
+            shared = self.shared_metrics
+            figures = await asyncio.to_thread(shared.merged) if shared else self.metrics
+            return PlainTextResponse(figures.render(), media_type="text/plain; version=0.0.4")
 
         return api
 

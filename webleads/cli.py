@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import signal
+import tempfile
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -68,6 +71,12 @@ def serve(
         child = None
     else:
         child = Supervised.start()  # the processor, on its own core
+    shared = None
+    if workers > 1 and not settings.metrics_dir:
+        # Where the workers publish their counters for /metrics (webleads/metrics.py);
+        # they read it from the environment they inherit.
+        shared = tempfile.mkdtemp(prefix="webleads-metrics-")
+        os.environ["WEBLEADS_METRICS_DIR"] = shared
     try:
         if workers == 1:
             from webleads.app import create_app
@@ -78,6 +87,8 @@ def serve(
     finally:
         if child is not None:
             child.stop()
+        if shared is not None:
+            shutil.rmtree(shared, ignore_errors=True)
 
 
 def _exit_normally(signum: int, frame: object) -> None:

@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the server."
     )
+    metrics_dir: str = Field(
+        "", description="Where the server processes of webleads serve --workers N publish "
+        "their counters, so that /metrics adds up all of them. Set by serve itself (a "
+        "temporary directory); leave it unset.",
+    )
     # Outward messages (alerts, digests): the outbox and its channels (docs/alerts.md).
     smtp_host: str = Field("", description="SMTP relay for e-mail alerts. Empty: no e-mail.")
     smtp_port: int = Field(587, ge=1, le=65535, description="Port of the SMTP relay.")
