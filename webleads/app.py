@@ -141,9 +141,9 @@ class WebleadsApp:
                 self._outbox = BackgroundWorker(self.engine, senders=setup.senders(),
                                                 policy=setup.policy)
                 self._outbox.start()
-            if self.background and self.shared_metrics is not None:
-                self.shared_metrics.start()
             if self.background:
+                if self.shared_metrics is not None:
+                    self.shared_metrics.start()
                 from webleads.scoring.background import RescoreWorker
 
                 self._rescores = RescoreWorker(self.engine)
