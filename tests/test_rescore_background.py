@@ -190,8 +190,13 @@ def test_saving_a_rule_under_serve_answers_at_once_and_says_so(
                   "l’instant par mk@example.com")
         assert notice.replace("’", "'") in flash.replace("’", "'")
         assert score_of(engine, "Org 0") == org0  # not yet
+        feed = b.get(f"/w/{ws}/accounts")  # the accounts feed says so too
+        assert feed.status_code == 200 and 'data-rescore="pending"' in feed.text
+        assert ("some accounts still show their former score" if lang == "en" else
+                "certains comptes affichent encore leur score") in html.unescape(feed.text)
         assert [r.workspace_id for r in background.run_pending(engine)] == [ws]
         assert "data-rescore" not in b.get(f"/w/{ws}/settings/scoring").text
+        assert "data-rescore" not in b.get(f"/w/{ws}/accounts").text
     assert score_of(engine, "Org 0") != org0
 
 

@@ -19,6 +19,7 @@ from starlette.datastructures import QueryParams
 
 from webleads.db import saved_views as db
 from webleads.db.lifecycle import list_owners
+from webleads.scoring import background
 from webleads.web import accounts_export, accounts_feed
 from webleads.web import accounts_labels as label
 from webleads.web.accounts_feed import Viewer
@@ -55,6 +56,7 @@ def _page(ctx: Ctx, params: QueryParams, *, status: int = 200,
         feed = None if errors else accounts_feed.load(conn, _viewer(ctx), query, now=now,
                                                       tz=ctx.t.tz)
         views = db.views(conn, ctx.workspace_id, ctx.user.id)
+        rescoring = background.status(conn, ctx.workspace_id, now=now)
         found = accounts_feed.choices(conn, ctx.workspace_id, clock=time.monotonic())
         owners = feed.owners if feed else list_owners(conn, ctx.workspace_id)
     current = query.query_string(page=1)
@@ -70,7 +72,7 @@ def _page(ctx: Ctx, params: QueryParams, *, status: int = 200,
         territories=territories,
         owners=owners, me=ctx.membership.owner_id, L=label, sources=SOURCES,
         categories=CATEGORIES, roles=ROLES, export_max=accounts_feed.EXPORT_MAX, now=now,
-        save_errors=save_errors or {}, save_name=save_name)
+        save_errors=save_errors or {}, save_name=save_name, rescoring=rescoring)
     request = ctx.request
     fragment = (request.headers.get("hx-request") and request.headers.get("hx-target") == "feed"
                 and not request.headers.get("hx-history-restore-request"))
