@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -89,7 +90,7 @@ def run_pending(engine: Engine, *, clock: Callable[[], datetime] = lambda: datet
         asked = _claim(engine, workspace_id, clock())
         if asked is None:
             continue  # another runner took it
-        def beat(ws: int = workspace_id) -> None:
+        def beat(seconds: float, ws: int = workspace_id) -> None:
             _beat(engine, ws, clock())
 
         try:
@@ -138,9 +139,11 @@ def _beat(engine: Engine, workspace_id: int, now: datetime) -> None:
 
 def rescore_in_slices(engine: Engine, workspace_id: int, *, now: datetime,
                       slice_size: int = SLICE,
-                      heartbeat: Callable[[], None] = lambda: None) -> RescoreReport:
+                      heartbeat: Callable[[float], None] = lambda seconds: None
+                      ) -> RescoreReport:
     """Rescore the workspace a slice of subjects at a time; the same ledger and sums as
-    ``rescore.rescore_workspace`` once done (the epoch moved first when it must)."""
+    ``rescore.rescore_workspace`` once done (the epoch moved first when it must).
+    ``heartbeat`` is called after each slice with the seconds its transaction took."""
     _rebase_if_due(engine, workspace_id, now)
     with read_only(engine) as conn, conn.begin():
         site_ids = db.workspace_sites(conn, workspace_id)
@@ -151,6 +154,7 @@ def rescore_in_slices(engine: Engine, workspace_id: int, *, now: datetime,
                                  *(([], contact_ids[i:i + slice_size]) for i in
                                    range(0, len(contact_ids), slice_size))]:
         for _ in range(3):
+            started = time.perf_counter()
             with engine.begin() as conn:
                 done = rescore_subjects(conn, workspace_id, account_ids=accounts_,
                                         contact_ids=contacts_, now=now)
@@ -161,7 +165,7 @@ def rescore_in_slices(engine: Engine, workspace_id: int, *, now: datetime,
             raise RuntimeError("the decay epoch kept moving during the rescore")
         total_hits += done.hits
         total_lines += done.lines
-        heartbeat()
+        heartbeat(time.perf_counter() - started)
     return RescoreReport(workspace_id, total_hits, total_lines)
 
 
