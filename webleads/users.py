@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.engine import Engine
 
 from webleads.db import users as q
+from webleads.db.engine import read_only
 from webleads.db.sites import ensure_workspace
 from webleads.db.users import ROLES, Membership, Role, User
 from webleads.privacy.audit import record_audit
@@ -112,7 +113,7 @@ class Users:
         return user
 
     def any_user(self) -> bool:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             return q.count_users(conn) > 0
 
     def set_password(self, user_id: int, password: str) -> None:
@@ -128,7 +129,7 @@ class Users:
         email = email.strip().lower()[:254]
         keys = (f"email:{email}", f"ip:{ip}")
         since = now - FAIL_WINDOW
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             if (q.failures_since(conn, keys[0], since) >= MAX_FAILS_PER_EMAIL
                     or q.failures_since(conn, keys[1], since) >= MAX_FAILS_PER_IP):
                 return Login("limited")
@@ -164,7 +165,7 @@ class Users:
         """The user of a live session (sliding its expiry), or None."""
         now = now or datetime.now(UTC)
         hashed = token_hash(token)
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             user = q.session_user(conn, hashed, now=now)
             seen = q.session_seen_at(conn, hashed) if user else None
         if user is not None and seen is not None and now - seen > SESSION_TOUCH:
@@ -177,7 +178,7 @@ class Users:
             q.delete_session(conn, token_hash(token))
 
     def memberships(self, user: User) -> list[Membership]:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             return q.memberships_of(conn, user)
 
     # -- password reset -----------------------------------------------------------------
@@ -196,7 +197,7 @@ class Users:
         return user, token
 
     def reset_valid(self, token: str, *, now: datetime | None = None) -> bool:
-        with self.engine.connect() as conn:
+        with read_only(self.engine) as conn:
             return q.valid_reset(conn, token_hash(token), now=now or datetime.now(UTC)) is not None
 
     def finish_reset(self, token: str, password: str, *, now: datetime | None = None) -> bool:

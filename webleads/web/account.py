@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Form
 from fastapi.responses import Response
 
 from webleads.db import account_page as q
+from webleads.db.engine import read_only
 from webleads.fr import naf
 from webleads.lifecycle import actions
 from webleads.lifecycle.stages import STAGES
@@ -61,7 +62,7 @@ def _missing(ctx: Ctx) -> HTTPProblem:
 def _account(ctx: Ctx, account_id: str) -> q.AccountRow:
     found = _id(account_id)
     if found is not None:
-        with ctx.engine.connect() as conn:
+        with read_only(ctx.engine) as conn:
             account = q.account(conn, ctx.workspace_id, found)
         if account is not None:
             return account
@@ -93,7 +94,7 @@ def _helpers(ctx: Ctx) -> dict[str, Any]:
 
 def _page(ctx: Ctx, account_id: int, *, status: int = 200, errors: dict[str, str] | None = None,
           values: dict[str, str] | None = None, opened: str | None = None) -> Response:
-    with ctx.engine.connect() as conn:
+    with read_only(ctx.engine) as conn:
         page = account_view.load(conn, ctx.workspace_id, account_id, now=_now(), tz=ctx.t.tz,
                                  networks=ctx.can("admin", "marketer"))
     if page is None:
@@ -143,11 +144,11 @@ def sessions_more(ctx: Context, account_id: str, before: str | None = None) -> R
         session_id = _id(before)
         if session_id is None:
             raise HTTPProblem(400, str(ctx.t("before: a session number is expected.")))
-        with ctx.engine.connect() as conn:
+        with read_only(ctx.engine) as conn:
             cursor = q.session_cursor(conn, account.id, session_id)
         if cursor is None:
             raise HTTPProblem(404, str(ctx.t("This session is not one of this account's.")))
-    with ctx.engine.connect() as conn:
+    with read_only(ctx.engine) as conn:
         found = account_view.timeline(conn, account.id, before=cursor)
     return ctx.render("account/sessions.html", a=account, timeline=found, **_helpers(ctx))
 
@@ -165,7 +166,7 @@ def correct_identification(
     if not chosen:
         raise HTTPProblem(400, str(t("kind: choose wrong company, Internet provider or "
                                      "our office.")))
-    with ctx.engine.connect() as conn:
+    with read_only(ctx.engine) as conn:
         choices = [c.target for c in network_choices(conn, account)]
     errors: dict[str, str] = {}
     if network not in choices:

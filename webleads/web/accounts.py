@@ -18,6 +18,7 @@ from fastapi.responses import Response
 from starlette.datastructures import QueryParams
 
 from webleads.db import saved_views as db
+from webleads.db.engine import read_only
 from webleads.db.lifecycle import list_owners
 from webleads.scoring import background
 from webleads.web import accounts_export, accounts_feed
@@ -52,7 +53,7 @@ def _page(ctx: Ctx, params: QueryParams, *, status: int = 200,
           save_errors: dict[str, str] | None = None, save_name: str = "") -> Response:
     query, errors = _query(ctx, params)
     now = datetime.now(UTC)
-    with ctx.engine.connect() as conn:
+    with read_only(ctx.engine) as conn:
         feed = None if errors else accounts_feed.load(conn, _viewer(ctx), query, now=now,
                                                       tz=ctx.t.tz)
         views = db.views(conn, ctx.workspace_id, ctx.user.id)
@@ -100,7 +101,7 @@ def _export(ctx: Ctx) -> tuple[list[accounts_feed.Row], int, FeedQuery]:
     if errors:
         raise HTTPProblem(400, str(ctx.t("Invalid filter: %(fields)s", fields=", ".join(
             f"{name} ({text})" for name, text in errors.items()))))
-    with ctx.engine.connect() as conn:
+    with read_only(ctx.engine) as conn:
         found, total = accounts_feed.export(conn, _viewer(ctx), query, now=datetime.now(UTC),
                                             tz=ctx.t.tz)
     return found, total, query
@@ -175,7 +176,7 @@ def save_view(ctx: WorkspaceCtx, name: Annotated[str, Form(max_length=500)] = ""
 def _visible_view(ctx: Ctx, view_id: int) -> db.SavedView:
     found = None
     if 0 < view_id < 2 ** 63:  # an id the database can hold
-        with ctx.engine.connect() as conn:
+        with read_only(ctx.engine) as conn:
             found = db.view(conn, ctx.workspace_id, ctx.user.id, view_id)
     if found is None:
         raise HTTPProblem(404, str(ctx.t("This view does not exist, or is private.")))

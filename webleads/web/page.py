@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy.engine import Engine
 
+from webleads.db.engine import read_only
 from webleads.settings import Settings
 from webleads.users import Membership, Role, User, Users
 from webleads.web.i18n import Translator, negotiate
@@ -207,7 +208,7 @@ def workspace_timezone(engine: Engine, ws: int) -> str:
     """Times are shown in the time zone of the workspace's first site."""
     from webleads.db.sites import first_timezone
 
-    with engine.connect() as conn:
+    with read_only(engine) as conn:
         return first_timezone(conn, ws)
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from webleads.db import deliveries as db
+from webleads.db.engine import read_only
 from webleads.outbox.queue import retry
 from webleads.web.page import Ctx, HTTPProblem, pick, workspace_ctx
 
@@ -47,7 +48,7 @@ async def deliveries(ctx: CtxDep) -> Response:
     state = pick(db.LOG_STATES, query.get("state"), "")
     number = _page_number(ctx, query.get("page"))
     chosen = next((s for s in db.LOG_STATES if s == state), None)
-    with ctx.engine.connect() as conn:
+    with read_only(ctx.engine) as conn:
         found = db.page(conn, ctx.workspace_id, state=chosen, offset=(number - 1) * PER_PAGE,
                         limit=PER_PAGE)
         counts = db.counts(conn, ctx.workspace_id)
@@ -60,7 +61,7 @@ async def deliveries(ctx: CtxDep) -> Response:
 @router.get("/w/{ws}/settings/deliveries/{message_id}")
 async def delivery(ctx: CtxDep, message_id: MessageId) -> Response:
     ctx.require("admin", "marketer")
-    with ctx.engine.connect() as conn:
+    with read_only(ctx.engine) as conn:
         found = db.message(conn, ctx.workspace_id, message_id)
     if found is None:
         raise _missing(ctx)

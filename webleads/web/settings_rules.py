@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
 from webleads.db import scoring as scoring_db
+from webleads.db.engine import read_only
 from webleads.scoring import background
 from webleads.scoring import preview as previewing
 from webleads.scoring.fit import HEADCOUNT_BANDS, FitRule
@@ -47,7 +48,7 @@ def editor(ctx: Ctx) -> None:
 
 def _load(engine: Engine, workspace_id: int) -> Setup:
     now = datetime.now(UTC)
-    with engine.connect() as conn:
+    with read_only(engine) as conn:  # seeded already: current_setup only reads
         if scoring_db.load_state(conn, workspace_id) is not None:
             return current_setup(conn, workspace_id, now=now)
     with engine.begin() as conn:  # first use: the default rules are written
@@ -90,7 +91,7 @@ async def save_and_rescore(ctx: Ctx, candidate: Setup, action: str,
 
 
 def _rescore_status(engine: Engine, workspace_id: int) -> background.RescoreStatus | None:
-    with engine.connect() as conn:
+    with read_only(engine) as conn:
         return background.status(conn, workspace_id, now=datetime.now(UTC))
 
 
